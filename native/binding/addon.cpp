@@ -1,0 +1,156 @@
+// The N-API face of the core: probe(input), class Extractor, versions().
+// Arguments are checked only for the invariants the core relies on; option
+// validation with user-facing messages happens in TypeScript before this.
+#include <napi.h>
+
+#include <cstdlib>
+
+#include "workers.h"
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/log.h>
+#include <libswscale/swscale.h>
+}
+
+namespace vsnap::binding {
+
+namespace {
+
+Napi::Promise rejected(Napi::Env env, const std::string& message, const char* code) {
+  auto deferred = Napi::Promise::Deferred::New(env);
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("code", Napi::String::New(env, code));
+  deferred.Reject(error.Value());
+  return deferred.Promise();
+}
+
+Napi::Value Probe(const Napi::CallbackInfo& info) {
+  auto* worker = new ProbeWorker(info.Env(), InputSpec::from(info[0]));
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+std::string versionText(unsigned version) {
+  return std::to_string(AV_VERSION_MAJOR(version)) + "." + std::to_string(AV_VERSION_MINOR(version)) + "." +
+         std::to_string(AV_VERSION_MICRO(version));
+}
+
+Napi::Value Versions(const Napi::CallbackInfo& info) {
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("avformat", versionText(avformat_version()));
+  out.Set("avcodec", versionText(avcodec_version()));
+  out.Set("swscale", versionText(swscale_version()));
+  return out;
+}
+
+}  // namespace
+
+// One extraction. A second operation while one is in flight is refused;
+// close() cancels the one in flight and is idempotent.
+class Extractor : public Napi::ObjectWrap<Extractor> {
+ public:
+  static Napi::Function define(Napi::Env env) {
+    return DefineClass(env, "Extractor",
+                       {InstanceMethod<&Extractor::Open>("open"), InstanceMethod<&Extractor::Next>("next"),
+                        InstanceMethod<&Extractor::Stats>("stats"), InstanceMethod<&Extractor::Close>("close")});
+  }
+
+  explicit Extractor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Extractor>(info) {
+    Napi::Env env = info.Env();
+    state_->input = InputSpec::from(info[0]);
+    if (!info[1].IsObject()) {
+      throw Napi::TypeError::New(env, "options must be { mode, interval }");
+    }
+    Napi::Object options = info[1].As<Napi::Object>();
+    const std::string mode = options.Get("mode").ToString().Utf8Value();
+    if (mode == "exact") {
+      state_->mode = SamplingMode::Exact;
+    } else if (mode == "keyframe") {
+      state_->mode = SamplingMode::Keyframe;
+    } else {
+      throw Napi::TypeError::New(env, "mode must be 'exact' or 'keyframe'");
+    }
+    state_->interval = options.Get("interval").ToNumber().DoubleValue();
+    if (!(state_->interval > 0)) {
+      throw Napi::TypeError::New(env, "interval must be a positive number");
+    }
+  }
+
+ private:
+  Napi::Value Open(const Napi::CallbackInfo& info) {
+    if (const char* refusal = refuse(true)) {
+      return rejected(info.Env(), refusal, "VSNAP_INTERNAL");
+    }
+    opened_ = true;
+    state_->busy = true;
+    auto* worker = new OpenWorker(info.Env(), state_);
+    Napi::Promise promise = worker->promise();
+    worker->Queue();
+    return promise;
+  }
+
+  Napi::Value Next(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (const char* refusal = refuse(false)) {
+      return rejected(env, refusal, state_->closed ? "VSNAP_ABORTED" : "VSNAP_INTERNAL");
+    }
+    if (state_->decoder == nullptr) {
+      return rejected(env, "next: the extractor did not open", "VSNAP_INTERNAL");
+    }
+    if (!info[0].IsArrayBuffer() || info[0].As<Napi::ArrayBuffer>().ByteLength() < state_->decoder->frameBytes()) {
+      return rejected(env, "next: dest must be an ArrayBuffer of at least frameBytes", "VSNAP_INTERNAL");
+    }
+    state_->busy = true;
+    auto* worker = new NextWorker(env, state_, info[0].As<Napi::ArrayBuffer>());
+    Napi::Promise promise = worker->promise();
+    worker->Queue();
+    return promise;
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) { return statsToJs(info.Env(), state_->stats); }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    state_->closed = true;
+    state_->cancel = true;
+    if (!state_->busy) {
+      state_->decoder.reset();
+    }
+    return info.Env().Undefined();
+  }
+
+  // Why an operation cannot start now, or nullptr.
+  const char* refuse(bool opening) const {
+    if (state_->closed) {
+      return "the extractor is closed";
+    }
+    if (state_->busy) {
+      return "another operation of this extractor is in flight";
+    }
+    if (opening && opened_) {
+      return "open() was already called";
+    }
+    return nullptr;
+  }
+
+  std::shared_ptr<ExtractorState> state_ = std::make_shared<ExtractorState>();
+  bool opened_ = false;
+};
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // FFmpeg writes to stderr by default; a library stays quiet unless asked.
+  const char* level = std::getenv("VSNAP_FFMPEG_LOG_LEVEL");
+  av_log_set_level(level != nullptr ? std::atoi(level) : AV_LOG_QUIET);
+  exports.Set("probe", Napi::Function::New(env, Probe, "probe"));
+  exports.Set("versions", Napi::Function::New(env, Versions, "versions"));
+  exports.Set("Extractor", Extractor::define(env));
+  return exports;
+}
+
+}  // namespace vsnap::binding
+
+static Napi::Object InitVsnap(Napi::Env env, Napi::Object exports) { return vsnap::binding::Init(env, exports); }
+
+NODE_API_MODULE(vsnap, InitVsnap)

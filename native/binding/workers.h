@@ -1,0 +1,113 @@
+// The binding's AsyncWorkers. Each copies what it needs from JavaScript on
+// the main thread, runs the core in Execute (off the JS thread, touching no
+// N-API value) and builds JavaScript values in OnOK.
+#pragma once
+
+#include <napi.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "Decoder.h"
+
+namespace vsnap::binding {
+
+// What names an input: a path, or bytes kept referenced (`keep`) for as long
+// as any decoder reads them.
+struct InputSpec {
+  std::string path;
+  const uint8_t* data = nullptr;
+  size_t size = 0;
+  std::shared_ptr<Napi::Reference<Napi::Value>> keep;
+
+  static InputSpec from(const Napi::Value& value);
+  std::unique_ptr<Input> make() const;
+};
+
+// The state one Extractor shares with its workers. Only the main thread
+// touches `busy`, `closed` and `stats`; `cancel` is read by the decoder.
+struct ExtractorState {
+  InputSpec input;
+  SamplingMode mode = SamplingMode::Exact;
+  double interval = 1;
+  std::atomic<bool> cancel{false};
+  std::unique_ptr<Decoder> decoder;
+  bool busy = false;
+  bool closed = false;
+  DecodeStats stats;
+};
+
+// A worker that settles a promise; errors carry the core's stable code.
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  explicit PromiseWorker(Napi::Env env) : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() final;
+  void OnOK() final;
+  void OnError(const Napi::Error& error) final;
+  virtual void run() = 0;
+  virtual Napi::Value result() = 0;
+  // Runs on the main thread once the work settled, whatever the outcome.
+  virtual void settled() {}
+  // Whether work that succeeded was cancelled meanwhile, and must reject.
+  virtual bool cancelled() const { return false; }
+
+  void reject(const std::string& message, const std::string& code);
+
+  Napi::Promise::Deferred deferred_;
+  std::string code_;
+};
+
+class ProbeWorker : public PromiseWorker {
+ public:
+  ProbeWorker(Napi::Env env, InputSpec input) : PromiseWorker(env), input_(std::move(input)) {}
+
+ protected:
+  void run() override;
+  Napi::Value result() override;
+
+ private:
+  InputSpec input_;
+  VideoInfo info_;
+};
+
+class OpenWorker : public PromiseWorker {
+ public:
+  OpenWorker(Napi::Env env, std::shared_ptr<ExtractorState> state) : PromiseWorker(env), state_(std::move(state)) {}
+
+ protected:
+  void run() override;
+  Napi::Value result() override;
+  void settled() override;
+  bool cancelled() const override { return state_->closed; }
+
+ private:
+  std::shared_ptr<ExtractorState> state_;
+  std::unique_ptr<Decoder> decoder_;
+};
+
+class NextWorker : public PromiseWorker {
+ public:
+  NextWorker(Napi::Env env, std::shared_ptr<ExtractorState> state, Napi::ArrayBuffer dest);
+
+ protected:
+  void run() override;
+  Napi::Value result() override;
+  void settled() override;
+
+ private:
+  std::shared_ptr<ExtractorState> state_;
+  Napi::Reference<Napi::ArrayBuffer> destRef_;
+  uint8_t* dest_;
+  size_t destSize_;
+  bool produced_ = false;
+  OutputFrame frame_;
+};
+
+Napi::Object videoInfoToJs(Napi::Env env, const VideoInfo& info);
+Napi::Object statsToJs(Napi::Env env, const DecodeStats& stats);
+
+}  // namespace vsnap::binding

@@ -1,0 +1,417 @@
+#include "Decoder.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "Error.h"
+
+extern "C" {
+#include <libavutil/display.h>
+#include <libavutil/pixdesc.h>
+}
+
+namespace vsnap {
+
+namespace {
+
+// A packet's place on the timeline: its pts, or its dts in containers that
+// store no pts (AVI).
+int64_t packetTime(const AVPacket* pkt) {
+  return pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+}
+
+std::string secondsText(double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.3f s", seconds);
+  return text;
+}
+
+int rotationOf(const AVStream* stream) {
+  const uint8_t* matrix = av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, nullptr);
+  if (matrix == nullptr) {
+    return 0;
+  }
+  // av_display_rotation_get is counter-clockwise; snap to a quarter turn.
+  const double counterClockwise = av_display_rotation_get(reinterpret_cast<const int32_t*>(matrix));
+  if (std::isnan(counterClockwise)) {
+    return 0;
+  }
+  const long quarters = std::lround(-counterClockwise / 90.0);
+  return static_cast<int>(((quarters % 4) + 4) % 4) * 90;
+}
+
+}  // namespace
+
+// ============================================================================
+// Construction
+// ============================================================================
+
+Decoder::Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel)
+    : input_(std::move(input)), cancel_(cancel), packet_(makePacket()), frame_(makeFrame()) {
+  format_ = input_->open(cancel_);
+  selectStream();
+  scan();
+  describe();
+}
+
+void Decoder::selectStream() {
+  const int best = av_find_best_stream(format_.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+  auto usable = [](const AVStream* st) {
+    return st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO &&
+           (st->disposition & AV_DISPOSITION_ATTACHED_PIC) == 0;
+  };
+  if (best >= 0 && usable(format_->streams[best])) {
+    stream_ = format_->streams[best];
+  } else {
+    for (unsigned i = 0; i < format_->nb_streams; ++i) {
+      if (usable(format_->streams[i])) {
+        stream_ = format_->streams[i];
+        break;
+      }
+    }
+  }
+  if (stream_ == nullptr) {
+    throw Error(ErrorCode::NoVideoStream, input_->describe() + ": the file has no video stream");
+  }
+  if (avcodec_find_decoder(stream_->codecpar->codec_id) == nullptr) {
+    throw Error(ErrorCode::UnsupportedInput,
+                input_->describe() + ": no decoder for video codec " +
+                    avcodec_get_name(stream_->codecpar->codec_id));
+  }
+  if (stream_->codecpar->width <= 0 || stream_->codecpar->height <= 0) {
+    throw Error(ErrorCode::CorruptInput, input_->describe() + ": the video stream has no frame size");
+  }
+}
+
+void Decoder::scan() {
+  for (unsigned i = 0; i < format_->nb_streams; ++i) {
+    format_->streams[i]->discard = static_cast<int>(i) == stream_->index ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
+  }
+  timeline_ = std::make_unique<Timeline>(stream_->time_base);
+  for (;;) {
+    throwIfCancelled();
+    const int ret = av_read_frame(format_.get(), packet_.get());
+    if (ret == AVERROR_EOF) {
+      break;
+    }
+    if (ret == AVERROR_EXIT) {
+      throw Error(ErrorCode::Aborted, "aborted");
+    }
+    checkAv(ret, "truncated or corrupt data: av_read_frame", ErrorCode::CorruptInput);
+    if (packet_->stream_index == stream_->index) {
+      ++stats_.scanPackets;
+      if ((packet_->flags & AV_PKT_FLAG_CORRUPT) != 0) {
+        av_packet_unref(packet_.get());
+        throw Error(ErrorCode::CorruptInput, "truncated or corrupt data: a video packet is incomplete");
+      }
+      const int64_t time = packetTime(packet_.get());
+      if (time != AV_NOPTS_VALUE) {
+        if (firstPacketTime_ == AV_NOPTS_VALUE) {
+          firstPacketTime_ = time;
+        }
+        timeline_->addPacket(time, packet_->duration, (packet_->flags & AV_PKT_FLAG_KEY) != 0,
+                             (packet_->flags & AV_PKT_FLAG_DISCARD) == 0);
+      }
+    }
+    av_packet_unref(packet_.get());
+  }
+  const AVRational rate = stream_->avg_frame_rate;
+  const int64_t fallback =
+      rate.num > 0 && rate.den > 0 ? av_rescale_q(1, av_inv_q(rate), stream_->time_base) : 1;
+  timeline_->finish(fallback);
+
+  // A stream that declares its duration and stops well short of it was cut.
+  if (stream_->duration != AV_NOPTS_VALUE && stream_->duration > 0) {
+    const int64_t start = stream_->start_time != AV_NOPTS_VALUE ? stream_->start_time : timeline_->origin();
+    const double declared = static_cast<double>(stream_->duration) * av_q2d(stream_->time_base);
+    const double found = static_cast<double>(timeline_->end() - start) * av_q2d(stream_->time_base);
+    if (declared - found > std::max(1.0, 0.05 * declared)) {
+      throw Error(ErrorCode::CorruptInput, "truncated data: the video stream declares " +
+                                               secondsText(declared) + " but its frames end at " +
+                                               secondsText(found));
+    }
+  }
+}
+
+void Decoder::describe() {
+  const AVCodecParameters* par = stream_->codecpar;
+  info_.container = format_->iformat->name;
+  info_.codec = avcodec_get_name(par->codec_id);
+  const char* pixelFormat = av_get_pix_fmt_name(static_cast<AVPixelFormat>(par->format));
+  info_.pixelFormat = pixelFormat != nullptr ? pixelFormat : "unknown";
+  info_.width = par->width;
+  info_.height = par->height;
+  info_.rotation = rotationOf(stream_);
+  const Timeline& t = *timeline_;
+  info_.duration = t.secondsSinceOrigin(t.end());
+  info_.startTime = static_cast<double>(t.origin()) * av_q2d(t.timeBase());
+  info_.frameCount = t.frameCount();
+  info_.averageFrameRate = info_.duration > 0 ? t.frameCount() / info_.duration : 0;
+  info_.variableFrameRate = t.variableFrameRate();
+  info_.keyframes = t.keyframeTimes();
+  info_.bitRate = format_->bit_rate;
+}
+
+size_t Decoder::frameBytes() const {
+  return static_cast<size_t>(info_.width) * static_cast<size_t>(info_.height) * 3;
+}
+
+void Decoder::openCodec(SamplingMode mode) {
+  const AVCodec* codec = avcodec_find_decoder(stream_->codecpar->codec_id);
+  AVCodecContext* raw = avcodec_alloc_context3(codec);
+  if (raw == nullptr) {
+    throw Error(ErrorCode::Internal, "avcodec_alloc_context3: out of memory");
+  }
+  codec_.reset(raw);
+  checkAv(avcodec_parameters_to_context(codec_.get(), stream_->codecpar), "avcodec_parameters_to_context");
+  codec_->pkt_timebase = stream_->time_base;
+  codec_->thread_count = 0;
+  // Keyframe mode decodes single packets and drains after each: frame
+  // threads would only add latency there.
+  codec_->thread_type = mode == SamplingMode::Exact ? FF_THREAD_FRAME | FF_THREAD_SLICE : FF_THREAD_SLICE;
+  checkAv(avcodec_open2(codec_.get(), codec, nullptr), "avcodec_open2", ErrorCode::UnsupportedInput);
+}
+
+// ============================================================================
+// Sampling
+// ============================================================================
+
+void Decoder::plan(SamplingMode mode, double intervalSeconds) {
+  if (!(intervalSeconds > 0) || !std::isfinite(intervalSeconds)) {
+    throw Error(ErrorCode::Internal, "plan: the interval must be a positive number");
+  }
+  mode_ = mode;
+  targets_ = timeline_->plan(mode, av_d2q(intervalSeconds, 1 << 24));
+  wantedPts_.clear();
+  for (const Target& target : targets_) {
+    wantedPts_.insert(target.pts);
+  }
+  openCodec(mode);
+}
+
+bool Decoder::next(uint8_t* rgb, size_t capacity, OutputFrame& out) {
+  if (codec_ == nullptr) {
+    throw Error(ErrorCode::Internal, "next: plan() was not called");
+  }
+  if (nextTarget_ >= targets_.size()) {
+    return false;
+  }
+  const Target& target = targets_[nextTarget_];
+  // A variable-rate video can answer two targets with one frame: the frame
+  // from the previous call is still in frame_.
+  const AVFrame* frame = target.pts == lastOutputPts_ ? frame_.get()
+                         : mode_ == SamplingMode::Exact ? decodeExact(target)
+                                                        : decodeKeyframe(target);
+  convert(frame, rgb, capacity);
+  lastOutputPts_ = target.pts;
+  out.outputIndex = static_cast<int32_t>(nextTarget_);
+  out.frameIndex = target.frameIndex;
+  out.frameTime = target.frameTime;
+  out.width = info_.width;
+  out.height = info_.height;
+  ++nextTarget_;
+  return true;
+}
+
+DecodeStats Decoder::stats() const {
+  DecodeStats stats = stats_;
+  stats.bytesRead = format_ != nullptr && format_->pb != nullptr ? format_->pb->bytes_read : 0;
+  return stats;
+}
+
+// ============================================================================
+// Demuxing and seeking
+// ============================================================================
+
+bool Decoder::readPacket() {
+  for (;;) {
+    throwIfCancelled();
+    const int ret = av_read_frame(format_.get(), packet_.get());
+    if (ret == AVERROR_EOF) {
+      return false;
+    }
+    if (ret == AVERROR_EXIT) {
+      throw Error(ErrorCode::Aborted, "aborted");
+    }
+    checkAv(ret, "av_read_frame", ErrorCode::CorruptInput);
+    if (packet_->stream_index == stream_->index) {
+      ++stats_.packetsRead;
+      return true;
+    }
+    av_packet_unref(packet_.get());
+  }
+}
+
+bool Decoder::readUntilKey(int64_t keyPts) {
+  while (readPacket()) {
+    const bool key = (packet_->flags & AV_PKT_FLAG_KEY) != 0;
+    const int64_t time = packetTime(packet_.get());
+    if (key && time == keyPts) {
+      havePacket_ = true;
+      return true;
+    }
+    av_packet_unref(packet_.get());
+    if (key && time != AV_NOPTS_VALUE && time > keyPts) {
+      return false;
+    }
+  }
+  return false;
+}
+
+void Decoder::seekToKey(int64_t keyPts) {
+  const bool fromStart = keyPts == Timeline::kStreamStart;
+  int64_t seekTime = fromStart ? firstPacketTime_ : keyPts;
+  for (int attempt = 0;; ++attempt) {
+    int ret = av_seek_frame(format_.get(), stream_->index, seekTime, AVSEEK_FLAG_BACKWARD);
+    if (ret < 0) {
+      ret = avformat_seek_file(format_.get(), stream_->index, INT64_MIN, seekTime, seekTime, 0);
+    }
+    checkAv(ret, "av_seek_frame", ErrorCode::CorruptInput);
+    ++stats_.seeks;
+    avcodec_flush_buffers(codec_.get());
+    positioned_ = true;
+    draining_ = false;
+    havePacket_ = false;
+    gopKeyPts_ = keyPts;
+    lastDecodedPts_ = Timeline::kStreamStart;
+    if (fromStart || readUntilKey(keyPts)) {
+      return;
+    }
+    // The demuxer landed past the keyframe: go back further, then to the start.
+    if (attempt == 2 || seekTime == firstPacketTime_) {
+      throw Error(ErrorCode::CorruptInput, "cannot seek to the keyframe at " +
+                                               secondsText(timeline_->secondsSinceOrigin(keyPts)));
+    }
+    const int64_t earlier = timeline_->decodeStartFor(seekTime - 1);
+    seekTime = attempt == 0 && earlier != Timeline::kStreamStart ? earlier : firstPacketTime_;
+  }
+}
+
+// ============================================================================
+// Decoding
+// ============================================================================
+
+bool Decoder::continueInGop(const Target& target) const {
+  return positioned_ && !draining_ && target.startKeyPts <= gopKeyPts_ && lastDecodedPts_ < target.pts;
+}
+
+const AVFrame* Decoder::decodeExact(const Target& target) {
+  if (continueInGop(target)) {
+    ++stats_.seeksAvoided;
+  } else {
+    seekToKey(target.startKeyPts);
+  }
+  for (;;) {
+    throwIfCancelled();
+    int ret = avcodec_receive_frame(codec_.get(), frame_.get());
+    if (ret == 0) {
+      ++stats_.framesDecoded;
+      const int64_t pts = framePts(frame_.get());
+      lastDecodedPts_ = pts;
+      if (pts == target.pts) {
+        return frame_.get();
+      }
+      av_frame_unref(frame_.get());
+      if (pts > target.pts) {
+        positioned_ = false;
+        throw Error(ErrorCode::CorruptInput, "the frame at " + secondsText(target.frameTime) +
+                                                 " could not be decoded");
+      }
+      continue;
+    }
+    if (ret == AVERROR_EOF) {
+      positioned_ = false;
+      throw Error(ErrorCode::CorruptInput, "the video ended before the frame at " +
+                                               secondsText(target.frameTime) + " was decoded");
+    }
+    if (ret != AVERROR(EAGAIN)) {
+      checkAv(ret, "avcodec_receive_frame", ErrorCode::CorruptInput);
+    }
+    if (!havePacket_ && !readPacket()) {
+      checkAv(avcodec_send_packet(codec_.get(), nullptr), "avcodec_send_packet(flush)");
+      draining_ = true;
+      continue;
+    }
+    havePacket_ = false;
+    const int64_t time = packetTime(packet_.get());
+    if ((packet_->flags & AV_PKT_FLAG_KEY) != 0) {
+      gopKeyPts_ = time;
+    }
+    // A non-reference frame is needed only when it is a target itself.
+    codec_->skip_frame = wantedPts_.count(time) != 0 ? AVDISCARD_DEFAULT : AVDISCARD_NONREF;
+    ret = avcodec_send_packet(codec_.get(), packet_.get());
+    av_packet_unref(packet_.get());
+    if (ret == AVERROR_INVALIDDATA) {
+      ++stats_.decodeErrors;
+      continue;
+    }
+    checkAv(ret, "avcodec_send_packet", ErrorCode::CorruptInput);
+  }
+}
+
+const AVFrame* Decoder::decodeKeyframe(const Target& target) {
+  const bool nextInStream = positioned_ && timeline_->nextKeyAfter(gopKeyPts_) == target.pts;
+  if (nextInStream && readUntilKey(target.pts)) {
+    ++stats_.seeksAvoided;
+  } else {
+    seekToKey(target.pts);
+  }
+  havePacket_ = false;
+  gopKeyPts_ = target.pts;
+  codec_->skip_frame = AVDISCARD_DEFAULT;
+  int ret = avcodec_send_packet(codec_.get(), packet_.get());
+  av_packet_unref(packet_.get());
+  if (ret == AVERROR_INVALIDDATA) {
+    ++stats_.decodeErrors;
+  } else {
+    checkAv(ret, "avcodec_send_packet", ErrorCode::CorruptInput);
+  }
+  // Drain so that a codec with reordering delay gives the frame up now.
+  checkAv(avcodec_send_packet(codec_.get(), nullptr), "avcodec_send_packet(flush)");
+  ret = avcodec_receive_frame(codec_.get(), frame_.get());
+  avcodec_flush_buffers(codec_.get());
+  if (ret == AVERROR_EOF || ret == AVERROR(EAGAIN)) {
+    throw Error(ErrorCode::CorruptInput, "the keyframe at " + secondsText(target.frameTime) +
+                                             " could not be decoded");
+  }
+  checkAv(ret, "avcodec_receive_frame", ErrorCode::CorruptInput);
+  ++stats_.framesDecoded;
+  return frame_.get();
+}
+
+int64_t Decoder::framePts(const AVFrame* frame) const {
+  return frame->pts != AV_NOPTS_VALUE ? frame->pts : frame->best_effort_timestamp;
+}
+
+void Decoder::convert(const AVFrame* frame, uint8_t* rgb, size_t capacity) {
+  if (capacity < frameBytes()) {
+    throw Error(ErrorCode::Internal, "next: the destination buffer is smaller than one frame");
+  }
+  const auto format = static_cast<AVPixelFormat>(frame->format);
+  sws_.reset(sws_getCachedContext(sws_.release(), frame->width, frame->height, format, info_.width,
+                                  info_.height, AV_PIX_FMT_RGB24, SWS_BICUBIC, nullptr, nullptr,
+                                  nullptr));
+  if (sws_ == nullptr) {
+    throw Error(ErrorCode::Internal, std::string("sws_getCachedContext: cannot convert from ") +
+                                         (av_get_pix_fmt_name(format) ? av_get_pix_fmt_name(format) : "?"));
+  }
+  // Use the frame's own colour matrix and range, as FFmpeg's scale filter does.
+  const int fullRange = frame->color_range == AVCOL_RANGE_JPEG ? 1 : 0;
+  sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(frame->colorspace), fullRange,
+                           sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16);
+  uint8_t* planes[4] = {rgb, nullptr, nullptr, nullptr};
+  int strides[4] = {info_.width * 3, 0, 0, 0};
+  const int rows = sws_scale(sws_.get(), frame->data, frame->linesize, 0, frame->height, planes, strides);
+  if (rows <= 0) {
+    checkAv(rows < 0 ? rows : AVERROR_UNKNOWN, "sws_scale");
+  }
+}
+
+void Decoder::throwIfCancelled() const {
+  if (cancel_ != nullptr && cancel_->load()) {
+    throw Error(ErrorCode::Aborted, "aborted");
+  }
+}
+
+}  // namespace vsnap

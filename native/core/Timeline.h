@@ -1,0 +1,86 @@
+// The time model of vsnap, written once. Every mapping between time and
+// frame index goes through this class.
+//
+// A video stream is a list of frames in display order, each with its own
+// presentation timestamp pts[i] in the stream's time base.
+//   origin          = pts[0], the first displayed frame
+//   frame_time(i)   = (pts[i] - origin) * time_base, in seconds
+//   frame_index(i)  = i, the position in display order
+//   frame i is shown from pts[i] until pts[i + 1]; the last frame for its
+//   own duration, so the video ends at end = pts[n-1] + duration[n-1].
+//   targets         t_k = k * interval for k = 0, 1, ... while t_k < end - origin
+//
+// The two sampling modes pick one frame per target:
+//   Exact     the last frame with frame_time <= t_k (one output per target;
+//             one frame may answer two targets of a variable-rate video)
+//   Keyframe  the keyframe nearest to t_k, the earlier one on a tie; each
+//             keyframe is output once, so near targets may share one output
+//
+// To decode frame i, decoding starts at the last keyframe whose pts <= pts[i]
+// (decodeStartFor). For an open GOP this is right too: the leading frames of
+// a GOP are displayed after the previous keyframe, and decoding forward from
+// it passes through the keyframe they reference.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+extern "C" {
+#include <libavutil/rational.h>
+}
+
+namespace vsnap {
+
+enum class SamplingMode { Exact, Keyframe };
+
+// One planned output.
+struct Target {
+  int64_t pts;          // the frame's pts, stream time base
+  int32_t frameIndex;   // display index
+  double frameTime;     // seconds since origin, rounded to the millisecond
+  int64_t startKeyPts;  // keyframe to decode from; kStreamStart when none
+};
+
+class Timeline {
+ public:
+  static constexpr int64_t kStreamStart = INT64_MIN;
+
+  explicit Timeline(AVRational timeBase) : timeBase_(timeBase) {}
+
+  // ---- construction, from the demuxed packets of one stream -------------
+  // `displayed` is false for packets the demuxer marks as discarded (before
+  // an edit list's start): they can still be decoding starting points.
+  void addPacket(int64_t pts, int64_t duration, bool key, bool displayed);
+  // Sorts into display order and fixes the end. `fallbackDuration` is used
+  // for a last frame of unknown duration when no frame gap is known either.
+  void finish(int64_t fallbackDuration);
+
+  // ---- metadata ---------------------------------------------------------
+  AVRational timeBase() const { return timeBase_; }
+  int32_t frameCount() const { return static_cast<int32_t>(pts_.size()); }
+  int64_t origin() const { return pts_.front(); }
+  int64_t end() const { return end_; }
+  double secondsSinceOrigin(int64_t pts) const;
+  bool variableFrameRate() const;
+  std::vector<double> keyframeTimes() const;
+
+  // ---- mapping ----------------------------------------------------------
+  // Display index of the frame with this pts, or -1.
+  int32_t indexOf(int64_t pts) const;
+  int64_t decodeStartFor(int64_t pts) const;
+  // The keyframe that follows `keyPts` in the stream, or kStreamStart.
+  int64_t nextKeyAfter(int64_t keyPts) const;
+  std::vector<Target> plan(SamplingMode mode, AVRational interval) const;
+
+ private:
+  Target targetFor(int32_t index) const;
+
+  AVRational timeBase_;
+  std::vector<int64_t> pts_;         // displayed frames, display order
+  std::vector<bool> key_;            // parallel to pts_
+  std::vector<int64_t> durations_;   // parallel to pts_
+  std::vector<int64_t> allKeyPts_;   // every keyframe packet, sorted
+  int64_t end_ = 0;
+};
+
+}  // namespace vsnap

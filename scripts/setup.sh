@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs everything vsnap needs on Debian 12 / Node 20 and builds it:
+# FFmpeg (CLI and development libraries) and the tools from apt where
+# missing, npm dependencies, the native addon, the TypeScript build.
+# Safe to run any number of times.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# node-gyp builds find Node's headers here even without root's npm config.
+export npm_config_nodedir="${npm_config_nodedir:-/usr}"
+
+packages=(ffmpeg libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
+          pkg-config cmake g++ python3-av time)
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing from apt: ${missing[*]}"
+  as_root=()
+  [ "$(id -u)" -eq 0 ] || as_root=(sudo)
+  "${as_root[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm dependencies"
+  npm ci --no-audit --no-fund
+fi
+
+echo "setup: building the native addon"
+npm run --silent build:native
+echo "setup: building TypeScript"
+npm run --silent build:ts
+echo "setup: done"

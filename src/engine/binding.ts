@@ -1,0 +1,95 @@
+/**
+ * The contract between TypeScript and a decode backend's native module
+ * (build/Release/vsnap.node). Types only: the loader (loader.ts) finds the
+ * module, and nothing else imports it.
+ *
+ * Raw frames are packed RGB24, `width * height * 3` bytes, before rotation
+ * (rotation is applied when the frame is encoded). Errors thrown or rejected
+ * by the module carry `code`, one of the NativeErrorCode values.
+ */
+
+export type NativeErrorCode =
+  | 'VSNAP_INPUT_NOT_FOUND'
+  | 'VSNAP_UNSUPPORTED_INPUT'
+  | 'VSNAP_NO_VIDEO_STREAM'
+  | 'VSNAP_CORRUPT_INPUT'
+  | 'VSNAP_ABORTED'
+  | 'VSNAP_INTERNAL';
+
+/** A file path, or the bytes of a whole video (kept referenced while in use). */
+export type NativeInput = { path: string } | { data: Uint8Array };
+
+export interface NativeVideoInfo {
+  /** FFmpeg's demuxer name, e.g. "mov,mp4,m4a,3gp,3g2,mj2" or "matroska,webm". */
+  container: string;
+  /** FFmpeg's codec name, e.g. "h264". */
+  codec: string;
+  pixelFormat: string;
+  /** Coded size, before rotation. */
+  width: number;
+  height: number;
+  /** Clockwise rotation in degrees (0, 90, 180, 270) to display the video upright. */
+  rotation: number;
+  /** Seconds from the first displayed frame to the end of the last one. */
+  duration: number;
+  /** Timestamp of the first displayed frame, in seconds. */
+  startTime: number;
+  frameRate: { average: number; variable: boolean };
+  frameCount: number;
+  /** frame_time of every keyframe, seconds since the first displayed frame. */
+  keyframes: number[];
+  bitRate: number;
+}
+
+export interface NativeDecodeStats {
+  /** Seeks done, and seeks avoided by decoding forward within a GOP. */
+  seeks: number;
+  seeksAvoided: number;
+  /** Packets of the video stream read while decoding (the index scan is counted apart). */
+  packetsRead: number;
+  scanPackets: number;
+  framesDecoded: number;
+  /** Packets the decoder rejected as invalid and skipped. */
+  decodeErrors: number;
+  bytesRead: number;
+}
+
+export interface NativeFrame {
+  /** Position of this output in the plan, 0, 1, ... */
+  outputIndex: number;
+  frameIndex: number;
+  frameTime: number;
+  width: number;
+  height: number;
+}
+
+export interface NativeOpenResult {
+  info: NativeVideoInfo;
+  /** Number of outputs the plan holds. */
+  outputCount: number;
+  /** Bytes each `next()` destination must hold. */
+  frameBytes: number;
+}
+
+export interface NativeExtractor {
+  /** Opens the input, scans the stream and plans the outputs. Call once. */
+  open(): Promise<NativeOpenResult>;
+  /**
+   * Decodes the next planned output into `dest` (at least frameBytes long)
+   * and resolves with its metadata, or null when every output was given.
+   * One call at a time: a second concurrent call rejects.
+   */
+  next(dest: ArrayBuffer): Promise<NativeFrame | null>;
+  stats(): NativeDecodeStats;
+  /** Cancels work in flight (it rejects with VSNAP_ABORTED) and frees the decoder. Idempotent. */
+  close(): void;
+}
+
+export interface NativeBinding {
+  versions(): { avformat: string; avcodec: string; swscale: string };
+  probe(input: NativeInput): Promise<NativeVideoInfo>;
+  Extractor: new (
+    input: NativeInput,
+    options: { mode: 'exact' | 'keyframe'; interval: number },
+  ) => NativeExtractor;
+}
