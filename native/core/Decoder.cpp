@@ -121,17 +121,33 @@ void Decoder::scan() {
       rate.num > 0 && rate.den > 0 ? av_rescale_q(1, av_inv_q(rate), stream_->time_base) : 1;
   timeline_->finish(fallback);
 
-  // A stream that declares its duration and stops well short of it was cut.
+  // A stream that declares where it ends and stops well short of it was cut.
+  const double declaredEnd = declaredEndTime();
+  const double tb = av_q2d(stream_->time_base);
+  const double foundEnd = static_cast<double>(timeline_->end()) * tb;
+  const double declaredDuration = declaredEnd - static_cast<double>(timeline_->origin()) * tb;
+  if (declaredEnd > 0 && declaredEnd - foundEnd > std::max(0.5, 0.02 * declaredDuration)) {
+    throw Error(ErrorCode::CorruptInput, "truncated data: the video stream declares " +
+                                             secondsText(declaredDuration) + " but its frames end at " +
+                                             secondsText(timeline_->secondsSinceOrigin(timeline_->end())));
+  }
+}
+
+double Decoder::declaredEndTime() const {
+  const double tb = av_q2d(stream_->time_base);
   if (stream_->duration != AV_NOPTS_VALUE && stream_->duration > 0) {
     const int64_t start = stream_->start_time != AV_NOPTS_VALUE ? stream_->start_time : timeline_->origin();
-    const double declared = static_cast<double>(stream_->duration) * av_q2d(stream_->time_base);
-    const double found = static_cast<double>(timeline_->end() - start) * av_q2d(stream_->time_base);
-    if (declared - found > std::max(1.0, 0.05 * declared)) {
-      throw Error(ErrorCode::CorruptInput, "truncated data: the video stream declares " +
-                                               secondsText(declared) + " but its frames end at " +
-                                               secondsText(found));
-    }
+    return static_cast<double>(start + stream_->duration) * tb;
   }
+  // Matroska keeps where each track ends in a DURATION tag, "HH:MM:SS.nnn".
+  const AVDictionaryEntry* tag = av_dict_get(stream_->metadata, "DURATION", nullptr, 0);
+  int hours = 0;
+  int minutes = 0;
+  double seconds = 0;
+  if (tag != nullptr && std::sscanf(tag->value, "%d:%d:%lf", &hours, &minutes, &seconds) == 3) {
+    return hours * 3600.0 + minutes * 60.0 + seconds;
+  }
+  return 0;
 }
 
 void Decoder::describe() {

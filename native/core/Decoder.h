@@ -88,6 +88,9 @@ class Decoder {
   // ---- construction ----
   void selectStream();
   void scan();
+  // Where the container says the video stream ends (seconds, the stream's
+  // own clock), or 0 when it says nothing.
+  double declaredEndTime() const;
   void describe();
   void openCodec(SamplingMode mode);
 

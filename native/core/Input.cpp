@@ -6,6 +6,7 @@
 #include "Error.h"
 
 extern "C" {
+#include <libavutil/avstring.h>
 #include <libavutil/dict.h>
 }
 
@@ -55,7 +56,14 @@ FormatContextPtr Input::open(const std::atomic<bool>* cancel) const {
     if (ret == AVERROR(ENOENT) || ret == AVERROR(EACCES) || ret == AVERROR(EISDIR)) {
       checkAv(ret, what.c_str(), ErrorCode::InputNotFound);
     }
-    // Unknown data and formats outside the whitelist (EINVAL) land here.
+    // A container we read that fails to open is damaged (an MP4 cut before
+    // its index, say); unknown data and formats outside the whitelist are not
+    // videos we read.
+    const std::string format = detectFormat();
+    if (ret == AVERROR_INVALIDDATA && !format.empty() && av_match_list(format.c_str(), kFormatWhitelist, ',') > 0) {
+      throw Error(ErrorCode::CorruptInput,
+                  what + ": truncated or corrupt " + format + " data (" + avErrorText(ret) + ")");
+    }
     throw Error(ErrorCode::UnsupportedInput,
                 what + ": not a video container vsnap reads (" + avErrorText(ret) + ")");
   }
@@ -63,6 +71,27 @@ FormatContextPtr Input::open(const std::atomic<bool>* cancel) const {
   checkAv(avformat_find_stream_info(ctx.get(), nullptr), "avformat_find_stream_info",
           ErrorCode::CorruptInput);
   return ctx;
+}
+
+std::string Input::detectFormat() const {
+  AVIOContext* io = customIo();
+  AVIOContext* opened = nullptr;
+  if (io == nullptr) {
+    AVDictionary* options = nullptr;
+    av_dict_set(&options, "protocol_whitelist", protocolWhitelist(), 0);
+    const int ret = avio_open2(&opened, url().c_str(), AVIO_FLAG_READ, nullptr, &options);
+    av_dict_free(&options);
+    if (ret < 0) {
+      return "";
+    }
+    io = opened;
+  } else if (avio_seek(io, 0, SEEK_SET) < 0) {
+    return "";
+  }
+  const AVInputFormat* format = nullptr;
+  const int ret = av_probe_input_buffer2(io, &format, url().c_str(), nullptr, 0, 0);
+  avio_closep(&opened);
+  return ret >= 0 && format != nullptr ? format->name : "";
 }
 
 MemoryInput::MemoryInput(const uint8_t* data, size_t size) : data_(data), size_(size) {

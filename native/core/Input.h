@@ -33,6 +33,10 @@ class Input {
   virtual const char* protocolWhitelist() const = 0;
   // A custom AVIOContext, or nullptr to let FFmpeg open `url()` itself.
   virtual AVIOContext* customIo() const { return nullptr; }
+
+ private:
+  // The name of the container the data looks like, or "".
+  std::string detectFormat() const;
 };
 
 class FileInput : public Input {
