@@ -48,8 +48,9 @@ Napi::Value Versions(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-// One extraction. A second operation while one is in flight is refused;
-// close() cancels the one in flight and is idempotent.
+// One extraction, decoded by one or more lanes (see Decoder.h). Each lane
+// runs one operation at a time; a second one is refused. close() cancels
+// what is in flight and is idempotent.
 class Extractor : public Napi::ObjectWrap<Extractor> {
  public:
   static Napi::Function define(Napi::Env env) {
@@ -77,15 +78,20 @@ class Extractor : public Napi::ObjectWrap<Extractor> {
     if (!(state_->interval > 0)) {
       throw Napi::TypeError::New(env, "interval must be a positive number");
     }
+    Napi::Value lanes = options.Get("lanes");
+    state_->maxLanes = lanes.IsUndefined() ? 1 : lanes.ToNumber().Int32Value();
+    if (state_->maxLanes < 1 || state_->maxLanes > 64) {
+      throw Napi::TypeError::New(env, "lanes must be an integer from 1 to 64");
+    }
   }
 
  private:
   Napi::Value Open(const Napi::CallbackInfo& info) {
-    if (const char* refusal = refuse(true)) {
+    if (const char* refusal = refuse()) {
       return rejected(info.Env(), refusal, "VSNAP_INTERNAL");
     }
     opened_ = true;
-    state_->busy = true;
+    state_->opening = true;
     auto* worker = new OpenWorker(info.Env(), state_);
     Napi::Promise promise = worker->promise();
     worker->Queue();
@@ -94,42 +100,47 @@ class Extractor : public Napi::ObjectWrap<Extractor> {
 
   Napi::Value Next(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (const char* refusal = refuse(false)) {
-      return rejected(env, refusal, state_->closed ? "VSNAP_ABORTED" : "VSNAP_INTERNAL");
+    if (state_->closed) {
+      return rejected(env, "aborted: the extractor is closed", "VSNAP_ABORTED");
     }
-    if (state_->decoder == nullptr) {
-      return rejected(env, "next: the extractor did not open", "VSNAP_INTERNAL");
+    if (state_->opening || state_->lanes.empty()) {
+      return rejected(env, "next: the extractor is not open", "VSNAP_INTERNAL");
     }
-    if (!info[0].IsArrayBuffer() || info[0].As<Napi::ArrayBuffer>().ByteLength() < state_->decoder->frameBytes()) {
+    const bool laneGiven = info[0].IsNumber();
+    const uint32_t lane = laneGiven ? info[0].As<Napi::Number>().Uint32Value() : 0;
+    Napi::Value dest = laneGiven ? info[1] : info[0];
+    if (lane >= state_->lanes.size()) {
+      return rejected(env, "next: no such lane", "VSNAP_INTERNAL");
+    }
+    if (state_->lanes[lane].busy) {
+      return rejected(env, "next: this lane has an operation in flight", "VSNAP_INTERNAL");
+    }
+    if (!dest.IsArrayBuffer() ||
+        dest.As<Napi::ArrayBuffer>().ByteLength() < state_->lanes[lane].decoder->frameBytes()) {
       return rejected(env, "next: dest must be an ArrayBuffer of at least frameBytes", "VSNAP_INTERNAL");
     }
-    state_->busy = true;
-    auto* worker = new NextWorker(env, state_, info[0].As<Napi::ArrayBuffer>());
+    state_->lanes[lane].busy = true;
+    auto* worker = new NextWorker(env, state_, lane, dest.As<Napi::ArrayBuffer>());
     Napi::Promise promise = worker->promise();
     worker->Queue();
     return promise;
   }
 
-  Napi::Value Stats(const Napi::CallbackInfo& info) { return statsToJs(info.Env(), state_->stats); }
+  Napi::Value Stats(const Napi::CallbackInfo& info) { return statsToJs(info.Env(), state_->stats()); }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
     state_->closed = true;
     state_->cancel = true;
-    if (!state_->busy) {
-      state_->decoder.reset();
-    }
+    state_->releaseIfClosed();
     return info.Env().Undefined();
   }
 
-  // Why an operation cannot start now, or nullptr.
-  const char* refuse(bool opening) const {
+  // Why open() cannot start now, or nullptr.
+  const char* refuse() const {
     if (state_->closed) {
       return "the extractor is closed";
     }
-    if (state_->busy) {
-      return "another operation of this extractor is in flight";
-    }
-    if (opening && opened_) {
+    if (opened_) {
       return "open() was already called";
     }
     return nullptr;

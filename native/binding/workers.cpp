@@ -1,5 +1,6 @@
 #include "workers.h"
 
+#include <algorithm>
 #include <new>
 
 #include "Error.h"
@@ -85,45 +86,90 @@ Napi::Value ProbeWorker::result() { return videoInfoToJs(Env(), info_); }
 
 // ---- extractor ---------------------------------------------------------------
 
+bool ExtractorState::busy() const {
+  if (opening) {
+    return true;
+  }
+  for (const Lane& lane : lanes) {
+    if (lane.busy) {
+      return true;
+    }
+  }
+  return false;
+}
+
+DecodeStats ExtractorState::stats() const {
+  DecodeStats total;
+  for (const Lane& lane : lanes) {
+    total.seeks += lane.stats.seeks;
+    total.seeksAvoided += lane.stats.seeksAvoided;
+    total.packetsRead += lane.stats.packetsRead;
+    total.scanPackets += lane.stats.scanPackets;
+    total.framesDecoded += lane.stats.framesDecoded;
+    total.decodeErrors += lane.stats.decodeErrors;
+    total.bytesRead += lane.stats.bytesRead;
+  }
+  return total;
+}
+
+void ExtractorState::releaseIfClosed() {
+  if (closed && !busy()) {
+    for (Lane& lane : lanes) {
+      lane.decoder.reset();
+    }
+  }
+}
+
 void OpenWorker::run() {
-  decoder_ = std::make_unique<Decoder>(state_->input.make(), &state_->cancel);
-  decoder_->plan(state_->mode, state_->interval);
+  auto first = std::make_unique<Decoder>(state_->input.make(), &state_->cancel);
+  first->plan(state_->mode, state_->interval);
+  const size_t count = std::max<size_t>(1, std::min<size_t>(state_->maxLanes, first->segmentCount()));
+  lanes_.resize(count);
+  lanes_[0].decoder = std::move(first);
+  for (size_t i = 1; i < count; ++i) {
+    lanes_[i].decoder = std::make_unique<Decoder>(state_->input.make(), &state_->cancel, lanes_[0].decoder->timeline());
+    lanes_[i].decoder->plan(state_->mode, state_->interval);
+  }
+  for (size_t i = 0; i < count; ++i) {
+    lanes_[i].decoder->assign(static_cast<int>(i), static_cast<int>(count));
+  }
 }
 
 void OpenWorker::settled() {
-  state_->busy = false;
-  if (decoder_ != nullptr) {
-    state_->stats = decoder_->stats();
+  for (Lane& lane : lanes_) {
+    lane.stats = lane.decoder->stats();
   }
-  if (!state_->closed) {
-    state_->decoder = std::move(decoder_);
-  }
+  state_->opening = false;
+  state_->lanes = std::move(lanes_);
+  state_->releaseIfClosed();
 }
 
 Napi::Value OpenWorker::result() {
   Napi::Env env = Env();
+  const Decoder& decoder = *state_->lanes.front().decoder;
   Napi::Object out = Napi::Object::New(env);
-  out.Set("info", videoInfoToJs(env, state_->decoder->info()));
-  out.Set("outputCount", Napi::Number::New(env, static_cast<double>(state_->decoder->outputCount())));
-  out.Set("frameBytes", Napi::Number::New(env, static_cast<double>(state_->decoder->frameBytes())));
+  out.Set("info", videoInfoToJs(env, decoder.info()));
+  out.Set("outputCount", Napi::Number::New(env, static_cast<double>(decoder.outputCount())));
+  out.Set("frameBytes", Napi::Number::New(env, static_cast<double>(decoder.frameBytes())));
+  out.Set("lanes", Napi::Number::New(env, static_cast<double>(state_->lanes.size())));
   return out;
 }
 
-NextWorker::NextWorker(Napi::Env env, std::shared_ptr<ExtractorState> state, Napi::ArrayBuffer dest)
+NextWorker::NextWorker(Napi::Env env, std::shared_ptr<ExtractorState> state, size_t lane, Napi::ArrayBuffer dest)
     : PromiseWorker(env),
       state_(std::move(state)),
+      lane_(lane),
       destRef_(Napi::Persistent(dest)),
       dest_(static_cast<uint8_t*>(dest.Data())),
       destSize_(dest.ByteLength()) {}
 
-void NextWorker::run() { produced_ = state_->decoder->next(dest_, destSize_, frame_); }
+void NextWorker::run() { produced_ = state_->lanes[lane_].decoder->next(dest_, destSize_, frame_); }
 
 void NextWorker::settled() {
-  state_->busy = false;
-  state_->stats = state_->decoder->stats();
-  if (state_->closed) {
-    state_->decoder.reset();
-  }
+  Lane& lane = state_->lanes[lane_];
+  lane.busy = false;
+  lane.stats = lane.decoder->stats();
+  state_->releaseIfClosed();
 }
 
 Napi::Value NextWorker::result() {

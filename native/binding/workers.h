@@ -8,6 +8,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "Decoder.h"
 
@@ -25,17 +26,30 @@ struct InputSpec {
   std::unique_ptr<Input> make() const;
 };
 
+// One decoder of an extraction; see "lanes" in Decoder.h. `stats` is
+// copied from the decoder whenever an operation settles, so that reading it
+// never races the worker thread.
+struct Lane {
+  std::unique_ptr<Decoder> decoder;
+  bool busy = false;
+  DecodeStats stats;
+};
+
 // The state one Extractor shares with its workers. Only the main thread
-// touches `busy`, `closed` and `stats`; `cancel` is read by the decoder.
+// touches it, except `cancel`, which the decoders read.
 struct ExtractorState {
   InputSpec input;
   SamplingMode mode = SamplingMode::Exact;
   double interval = 1;
+  int maxLanes = 1;
   std::atomic<bool> cancel{false};
-  std::unique_ptr<Decoder> decoder;
-  bool busy = false;
+  std::vector<Lane> lanes;  // filled by open()
+  bool opening = false;
   bool closed = false;
-  DecodeStats stats;
+
+  bool busy() const;
+  DecodeStats stats() const;
+  void releaseIfClosed();
 };
 
 // A worker that settles a promise; errors carry the core's stable code.
@@ -74,6 +88,8 @@ class ProbeWorker : public PromiseWorker {
   VideoInfo info_;
 };
 
+// Scans the input once, plans, and opens the lanes: as many as asked, but
+// no more than there are segments of work.
 class OpenWorker : public PromiseWorker {
  public:
   OpenWorker(Napi::Env env, std::shared_ptr<ExtractorState> state) : PromiseWorker(env), state_(std::move(state)) {}
@@ -86,12 +102,12 @@ class OpenWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<ExtractorState> state_;
-  std::unique_ptr<Decoder> decoder_;
+  std::vector<Lane> lanes_;
 };
 
 class NextWorker : public PromiseWorker {
  public:
-  NextWorker(Napi::Env env, std::shared_ptr<ExtractorState> state, Napi::ArrayBuffer dest);
+  NextWorker(Napi::Env env, std::shared_ptr<ExtractorState> state, size_t lane, Napi::ArrayBuffer dest);
 
  protected:
   void run() override;
@@ -100,6 +116,7 @@ class NextWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<ExtractorState> state_;
+  size_t lane_;
   Napi::Reference<Napi::ArrayBuffer> destRef_;
   uint8_t* dest_;
   size_t destSize_;

@@ -55,6 +55,15 @@ Decoder::Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel)
   describe();
 }
 
+Decoder::Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel,
+                 std::shared_ptr<const Timeline> timeline)
+    : input_(std::move(input)), cancel_(cancel), packet_(makePacket()), frame_(makeFrame()) {
+  format_ = input_->open(cancel_);
+  selectStream();
+  timeline_ = std::move(timeline);
+  describe();
+}
+
 void Decoder::selectStream() {
   const int best = av_find_best_stream(format_.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
   auto usable = [](const AVStream* st) {
@@ -82,13 +91,14 @@ void Decoder::selectStream() {
   if (stream_->codecpar->width <= 0 || stream_->codecpar->height <= 0) {
     throw Error(ErrorCode::CorruptInput, input_->describe() + ": the video stream has no frame size");
   }
-}
-
-void Decoder::scan() {
+  // The demuxer then skips the other streams' data where it can.
   for (unsigned i = 0; i < format_->nb_streams; ++i) {
     format_->streams[i]->discard = static_cast<int>(i) == stream_->index ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
   }
-  timeline_ = std::make_unique<Timeline>(stream_->time_base);
+}
+
+void Decoder::scan() {
+  auto timeline = std::make_shared<Timeline>(stream_->time_base);
   for (;;) {
     throwIfCancelled();
     const int ret = av_read_frame(format_.get(), packet_.get());
@@ -107,10 +117,7 @@ void Decoder::scan() {
       }
       const int64_t time = packetTime(packet_.get());
       if (time != AV_NOPTS_VALUE) {
-        if (firstPacketTime_ == AV_NOPTS_VALUE) {
-          firstPacketTime_ = time;
-        }
-        timeline_->addPacket(time, packet_->duration, (packet_->flags & AV_PKT_FLAG_KEY) != 0,
+        timeline->addPacket(time, packet_->duration, (packet_->flags & AV_PKT_FLAG_KEY) != 0,
                              (packet_->flags & AV_PKT_FLAG_DISCARD) == 0);
       }
     }
@@ -119,7 +126,8 @@ void Decoder::scan() {
   const AVRational rate = stream_->avg_frame_rate;
   const int64_t fallback =
       rate.num > 0 && rate.den > 0 ? av_rescale_q(1, av_inv_q(rate), stream_->time_base) : 1;
-  timeline_->finish(fallback);
+  timeline->finish(fallback);
+  timeline_ = std::move(timeline);
 
   // A stream that declares where it ends and stops well short of it was cut.
   const double declaredEnd = declaredEndTime();
@@ -173,7 +181,7 @@ size_t Decoder::frameBytes() const {
   return static_cast<size_t>(info_.width) * static_cast<size_t>(info_.height) * 3;
 }
 
-void Decoder::openCodec(SamplingMode mode) {
+void Decoder::openCodec(SamplingMode mode, bool threads) {
   const AVCodec* codec = avcodec_find_decoder(stream_->codecpar->codec_id);
   AVCodecContext* raw = avcodec_alloc_context3(codec);
   if (raw == nullptr) {
@@ -182,7 +190,7 @@ void Decoder::openCodec(SamplingMode mode) {
   codec_.reset(raw);
   checkAv(avcodec_parameters_to_context(codec_.get(), stream_->codecpar), "avcodec_parameters_to_context");
   codec_->pkt_timebase = stream_->time_base;
-  codec_->thread_count = 0;
+  codec_->thread_count = threads ? 0 : 1;
   // Keyframe mode decodes single packets and drains after each: frame
   // threads would only add latency there.
   codec_->thread_type = mode == SamplingMode::Exact ? FF_THREAD_FRAME | FF_THREAD_SLICE : FF_THREAD_SLICE;
@@ -198,17 +206,34 @@ void Decoder::plan(SamplingMode mode, double intervalSeconds) {
     throw Error(ErrorCode::Internal, "plan: the interval must be a positive number");
   }
   mode_ = mode;
-  targets_ = timeline_->plan(mode, av_d2q(intervalSeconds, 1 << 24));
-  wantedPts_.clear();
-  for (const Target& target : targets_) {
-    wantedPts_.insert(target.pts);
+  plan_ = timeline_->plan(mode, av_d2q(intervalSeconds, 1 << 24));
+  segments_.clear();
+  for (size_t i = 0; i < plan_.size(); ++i) {
+    const bool newSegment = i == 0 || mode == SamplingMode::Keyframe || plan_[i].startKeyPts != plan_[i - 1].startKeyPts;
+    segments_.push_back(newSegment ? (i == 0 ? 0 : segments_.back() + 1) : segments_.back());
   }
-  openCodec(mode);
+}
+
+void Decoder::assign(int lane, int lanes) {
+  if (lanes < 1 || lane < 0 || lane >= lanes) {
+    throw Error(ErrorCode::Internal, "assign: no such lane");
+  }
+  targets_.clear();
+  outputIndices_.clear();
+  wantedPts_.clear();
+  for (size_t i = 0; i < plan_.size(); ++i) {
+    if (segments_[i] % lanes == static_cast<size_t>(lane)) {
+      targets_.push_back(plan_[i]);
+      outputIndices_.push_back(static_cast<int32_t>(i));
+      wantedPts_.insert(plan_[i].pts);
+    }
+  }
+  openCodec(mode_, lanes == 1);
 }
 
 bool Decoder::next(uint8_t* rgb, size_t capacity, OutputFrame& out) {
   if (codec_ == nullptr) {
-    throw Error(ErrorCode::Internal, "next: plan() was not called");
+    throw Error(ErrorCode::Internal, "next: assign() was not called");
   }
   if (nextTarget_ >= targets_.size()) {
     return false;
@@ -221,7 +246,7 @@ bool Decoder::next(uint8_t* rgb, size_t capacity, OutputFrame& out) {
                                                         : decodeKeyframe(target);
   convert(frame, rgb, capacity);
   lastOutputPts_ = target.pts;
-  out.outputIndex = static_cast<int32_t>(nextTarget_);
+  out.outputIndex = outputIndices_[nextTarget_];
   out.frameIndex = target.frameIndex;
   out.frameTime = target.frameTime;
   out.width = info_.width;
@@ -277,7 +302,7 @@ bool Decoder::readUntilKey(int64_t keyPts) {
 
 void Decoder::seekToKey(int64_t keyPts) {
   const bool fromStart = keyPts == Timeline::kStreamStart;
-  int64_t seekTime = fromStart ? firstPacketTime_ : keyPts;
+  int64_t seekTime = fromStart ? timeline_->firstPacketTime() : keyPts;
   for (int attempt = 0;; ++attempt) {
     int ret = av_seek_frame(format_.get(), stream_->index, seekTime, AVSEEK_FLAG_BACKWARD);
     if (ret < 0) {
@@ -295,12 +320,12 @@ void Decoder::seekToKey(int64_t keyPts) {
       return;
     }
     // The demuxer landed past the keyframe: go back further, then to the start.
-    if (attempt == 2 || seekTime == firstPacketTime_) {
+    if (attempt == 2 || seekTime == timeline_->firstPacketTime()) {
       throw Error(ErrorCode::CorruptInput, "cannot seek to the keyframe at " +
                                                secondsText(timeline_->secondsSinceOrigin(keyPts)));
     }
     const int64_t earlier = timeline_->decodeStartFor(seekTime - 1);
-    seekTime = attempt == 0 && earlier != Timeline::kStreamStart ? earlier : firstPacketTime_;
+    seekTime = attempt == 0 && earlier != Timeline::kStreamStart ? earlier : timeline_->firstPacketTime();
   }
 }
 
@@ -367,12 +392,8 @@ const AVFrame* Decoder::decodeExact(const Target& target) {
 }
 
 const AVFrame* Decoder::decodeKeyframe(const Target& target) {
-  const bool nextInStream = positioned_ && timeline_->nextKeyAfter(gopKeyPts_) == target.pts;
-  if (nextInStream && readUntilKey(target.pts)) {
-    ++stats_.seeksAvoided;
-  } else {
-    seekToKey(target.pts);
-  }
+  // Seeking skips the GOP in between; reading forward would read all of it.
+  seekToKey(target.pts);
   havePacket_ = false;
   gopKeyPts_ = target.pts;
   codec_->skip_frame = AVDISCARD_DEFAULT;

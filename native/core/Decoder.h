@@ -12,9 +12,12 @@
 //             decoded, keep decoding instead of seeking (continueInGop).
 //             Non-reference frames that are not targets are not decoded
 //             (skip_frame), where the codec allows it.
-//   Keyframe  seek to the keyframe, read packets without decoding until it,
-//             decode that one packet and drain. Consecutive keyframes are
-//             reached by reading forward instead of seeking.
+//   Keyframe  seek to the keyframe, decode that one packet and drain.
+//
+// Work splits into segments that share nothing: in exact mode the targets
+// decoded from one keyframe, in keyframe mode each keyframe. Several Decoders
+// of one input (lanes) can then decode at once, each taking every lanes-th
+// segment; the extra lanes reuse the first one's Timeline instead of scanning.
 #pragma once
 
 #include <atomic>
@@ -69,17 +72,27 @@ class Decoder {
   // `cancel` may be null; when it becomes true, work in progress stops with
   // ErrorCode::Aborted at the next packet or blocking read.
   Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel);
+  // Another lane of an input already scanned by a Decoder with `timeline`.
+  Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel,
+          std::shared_ptr<const Timeline> timeline);
 
   // ---- metadata ---------------------------------------------------------
   const VideoInfo& info() const { return info_; }
+  std::shared_ptr<const Timeline> timeline() const { return timeline_; }
   size_t frameBytes() const;  // one RGB24 frame, before rotation
 
   // ---- sampling ---------------------------------------------------------
-  // Plans the outputs and opens the codec for the mode. Call once.
+  // Plans the outputs of the whole video.
   void plan(SamplingMode mode, double intervalSeconds);
-  size_t outputCount() const { return targets_.size(); }
-  // Decodes the next planned output as packed RGB24 into `rgb`, which holds
-  // at least frameBytes(). Returns false when every output was given.
+  // Outputs of the whole plan, and segments (the most lanes worth using).
+  size_t outputCount() const { return plan_.size(); }
+  size_t segmentCount() const { return segments_.empty() ? 0 : segments_.back() + 1; }
+  // Keeps the segments of this lane (lane < lanes) and opens the codec. With
+  // one lane the codec may use threads of its own; with more, the lanes are
+  // the parallelism.
+  void assign(int lane, int lanes);
+  // Decodes this lane's next output as packed RGB24 into `rgb`, which holds
+  // at least frameBytes(). Returns false when the lane gave all its outputs.
   bool next(uint8_t* rgb, size_t capacity, OutputFrame& out);
 
   DecodeStats stats() const;
@@ -92,7 +105,7 @@ class Decoder {
   // own clock), or 0 when it says nothing.
   double declaredEndTime() const;
   void describe();
-  void openCodec(SamplingMode mode);
+  void openCodec(SamplingMode mode, bool threads);
 
   // ---- demuxing and seeking ----
   // Reads the next packet of our stream into packet_; false at the end.
@@ -119,11 +132,13 @@ class Decoder {
   FramePtr frame_;
   SwsContextPtr sws_;
   VideoInfo info_;
-  std::unique_ptr<Timeline> timeline_;
-  int64_t firstPacketTime_ = AV_NOPTS_VALUE;
+  std::shared_ptr<const Timeline> timeline_;
 
   SamplingMode mode_ = SamplingMode::Exact;
-  std::vector<Target> targets_;
+  std::vector<Target> plan_;               // every output, in order
+  std::vector<size_t> segments_;           // parallel to plan_
+  std::vector<Target> targets_;            // this lane's, in output order
+  std::vector<int32_t> outputIndices_;     // parallel to targets_
   std::unordered_set<int64_t> wantedPts_;
   size_t nextTarget_ = 0;
 

@@ -27,6 +27,9 @@ Scale commonScale(AVRational timeBase, AVRational interval) {
 }  // namespace
 
 void Timeline::addPacket(int64_t pts, int64_t duration, bool key, bool displayed) {
+  if (firstPacketTime_ == INT64_MIN) {
+    firstPacketTime_ = pts;
+  }
   if (key) {
     allKeyPts_.push_back(pts);
   }
@@ -106,11 +109,6 @@ int32_t Timeline::indexOf(int64_t pts) const {
 int64_t Timeline::decodeStartFor(int64_t pts) const {
   auto it = std::upper_bound(allKeyPts_.begin(), allKeyPts_.end(), pts);
   return it == allKeyPts_.begin() ? kStreamStart : *(it - 1);
-}
-
-int64_t Timeline::nextKeyAfter(int64_t keyPts) const {
-  auto it = std::upper_bound(allKeyPts_.begin(), allKeyPts_.end(), keyPts);
-  return it == allKeyPts_.end() ? kStreamStart : *it;
 }
 
 Target Timeline::targetFor(int32_t index) const {

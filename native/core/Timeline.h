@@ -68,8 +68,8 @@ class Timeline {
   // Display index of the frame with this pts, or -1.
   int32_t indexOf(int64_t pts) const;
   int64_t decodeStartFor(int64_t pts) const;
-  // The keyframe that follows `keyPts` in the stream, or kStreamStart.
-  int64_t nextKeyAfter(int64_t keyPts) const;
+  // Where decoding from the very start begins: the first packet's time.
+  int64_t firstPacketTime() const { return firstPacketTime_; }
   std::vector<Target> plan(SamplingMode mode, AVRational interval) const;
 
  private:
@@ -81,6 +81,7 @@ class Timeline {
   std::vector<int64_t> durations_;   // parallel to pts_
   std::vector<int64_t> allKeyPts_;   // every keyframe packet, sorted
   int64_t end_ = 0;
+  int64_t firstPacketTime_ = INT64_MIN;
 };
 
 }  // namespace vsnap

@@ -69,17 +69,25 @@ export interface NativeOpenResult {
   outputCount: number;
   /** Bytes each `next()` destination must hold. */
   frameBytes: number;
+  /**
+   * Decoders opened: at most the `lanes` asked for, and no more than there
+   * are independent segments of work (GOPs in exact mode, keyframes in
+   * keyframe mode). Lane j gives every lanes-th segment, in output order.
+   */
+  lanes: number;
 }
 
 export interface NativeExtractor {
   /** Opens the input, scans the stream and plans the outputs. Call once. */
   open(): Promise<NativeOpenResult>;
   /**
-   * Decodes the next planned output into `dest` (at least frameBytes long)
-   * and resolves with its metadata, or null when every output was given.
-   * One call at a time: a second concurrent call rejects.
+   * Decodes the next output of `lane` into `dest` (at least frameBytes long)
+   * and resolves with its metadata, or null when the lane gave all of its
+   * outputs. Lanes decode in parallel; each takes one call at a time (a
+   * second concurrent call on one lane rejects). Merging the lanes' outputs
+   * by outputIndex gives the plan in order.
    */
-  next(dest: ArrayBuffer): Promise<NativeFrame | null>;
+  next(lane: number, dest: ArrayBuffer): Promise<NativeFrame | null>;
   stats(): NativeDecodeStats;
   /** Cancels work in flight (it rejects with VSNAP_ABORTED) and frees the decoder. Idempotent. */
   close(): void;
@@ -90,6 +98,6 @@ export interface NativeBinding {
   probe(input: NativeInput): Promise<NativeVideoInfo>;
   Extractor: new (
     input: NativeInput,
-    options: { mode: 'exact' | 'keyframe'; interval: number },
+    options: { mode: 'exact' | 'keyframe'; interval: number; lanes?: number },
   ) => NativeExtractor;
 }
