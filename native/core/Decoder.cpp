@@ -15,12 +15,6 @@ namespace vsnap {
 
 namespace {
 
-// A packet's place on the timeline: its pts, or its dts in containers that
-// store no pts (AVI).
-int64_t packetTime(const AVPacket* pkt) {
-  return pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
-}
-
 std::string secondsText(double seconds) {
   char text[32];
   std::snprintf(text, sizeof(text), "%.3f s", seconds);
@@ -61,6 +55,11 @@ Decoder::Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel,
   format_ = input_->open(cancel_);
   selectStream();
   timeline_ = std::move(timeline);
+  // Demuxers with a generic index build it while reading; this lane has
+  // read nothing, so it takes the index the scan built.
+  for (const Timeline::IndexEntry& entry : timeline_->seekIndex()) {
+    av_add_index_entry(stream_, entry.position, entry.timestamp, entry.size, entry.distance, entry.flags);
+  }
   describe();
 }
 
@@ -115,11 +114,7 @@ void Decoder::scan() {
         av_packet_unref(packet_.get());
         throw Error(ErrorCode::CorruptInput, "truncated or corrupt data: a video packet is incomplete");
       }
-      const int64_t time = packetTime(packet_.get());
-      if (time != AV_NOPTS_VALUE) {
-        timeline->addPacket(time, packet_->duration, (packet_->flags & AV_PKT_FLAG_KEY) != 0,
-                             (packet_->flags & AV_PKT_FLAG_DISCARD) == 0);
-      }
+      timeline->addPacket(*packet_);
     }
     av_packet_unref(packet_.get());
   }
@@ -127,6 +122,13 @@ void Decoder::scan() {
   const int64_t fallback =
       rate.num > 0 && rate.den > 0 ? av_rescale_q(1, av_inv_q(rate), stream_->time_base) : 1;
   timeline->finish(fallback);
+  if ((format_->iformat->flags & AVFMT_GENERIC_INDEX) != 0) {
+    const int count = avformat_index_get_entries_count(stream_);
+    for (int i = 0; i < count; ++i) {
+      const AVIndexEntry* entry = avformat_index_get_entry(stream_, i);
+      timeline->addIndexEntry({entry->pos, entry->timestamp, entry->size, entry->min_distance, entry->flags});
+    }
+  }
   timeline_ = std::move(timeline);
 
   // A stream that declares where it ends and stops well short of it was cut.
@@ -287,7 +289,7 @@ bool Decoder::readPacket() {
 bool Decoder::readUntilKey(int64_t keyPts) {
   while (readPacket()) {
     const bool key = (packet_->flags & AV_PKT_FLAG_KEY) != 0;
-    const int64_t time = packetTime(packet_.get());
+    const int64_t time = Timeline::packetTime(*packet_);
     if (key && time == keyPts) {
       havePacket_ = true;
       return true;
@@ -302,13 +304,37 @@ bool Decoder::readUntilKey(int64_t keyPts) {
 
 void Decoder::seekToKey(int64_t keyPts) {
   const bool fromStart = keyPts == Timeline::kStreamStart;
-  int64_t seekTime = fromStart ? timeline_->firstPacketTime() : keyPts;
-  for (int attempt = 0;; ++attempt) {
-    int ret = av_seek_frame(format_.get(), stream_->index, seekTime, AVSEEK_FLAG_BACKWARD);
-    if (ret < 0) {
-      ret = avformat_seek_file(format_.get(), stream_->index, INT64_MIN, seekTime, seekTime, 0);
+  // Demuxers that index by dts find a keyframe whose dts <= the time asked;
+  // asking for pts - (the largest pts - dts seen) keeps them from landing
+  // past a keyframe that B-frames delay. When the demuxer still lands past
+  // it, go back one keyframe, then to the first packet by time, then by
+  // byte position (MPEG-TS, whose timestamp seeks are approximate).
+  const int64_t delay = timeline_->maxReorderDelay();
+  const int64_t earlier = fromStart ? Timeline::kStreamStart : timeline_->decodeStartFor(keyPts - 1);
+  const int64_t firstTime = timeline_->firstPacketTime() - delay;
+  const bool byteSeek = (format_->iformat->flags & AVFMT_NO_BYTE_SEEK) == 0 && timeline_->firstPacketPosition() >= 0;
+  std::vector<int64_t> times;
+  if (!fromStart) {
+    times.push_back(keyPts - delay);
+    if (earlier != Timeline::kStreamStart) {
+      times.push_back(earlier - delay);
     }
-    checkAv(ret, "av_seek_frame", ErrorCode::CorruptInput);
+  }
+  times.push_back(firstTime);
+  const size_t attempts = times.size() + (byteSeek ? 1 : 0);
+  int ret = 0;
+  for (size_t attempt = 0; attempt < attempts; ++attempt) {
+    if (attempt < times.size()) {
+      ret = av_seek_frame(format_.get(), stream_->index, times[attempt], AVSEEK_FLAG_BACKWARD);
+      if (ret < 0) {
+        ret = avformat_seek_file(format_.get(), stream_->index, INT64_MIN, times[attempt], times[attempt], 0);
+      }
+    } else {
+      ret = av_seek_frame(format_.get(), -1, timeline_->firstPacketPosition(), AVSEEK_FLAG_BYTE);
+    }
+    if (ret < 0) {
+      continue;
+    }
     ++stats_.seeks;
     avcodec_flush_buffers(codec_.get());
     positioned_ = true;
@@ -319,14 +345,10 @@ void Decoder::seekToKey(int64_t keyPts) {
     if (fromStart || readUntilKey(keyPts)) {
       return;
     }
-    // The demuxer landed past the keyframe: go back further, then to the start.
-    if (attempt == 2 || seekTime == timeline_->firstPacketTime()) {
-      throw Error(ErrorCode::CorruptInput, "cannot seek to the keyframe at " +
-                                               secondsText(timeline_->secondsSinceOrigin(keyPts)));
-    }
-    const int64_t earlier = timeline_->decodeStartFor(seekTime - 1);
-    seekTime = attempt == 0 && earlier != Timeline::kStreamStart ? earlier : timeline_->firstPacketTime();
   }
+  throw Error(ErrorCode::CorruptInput, "cannot seek to the keyframe at " +
+                                           secondsText(timeline_->secondsSinceOrigin(keyPts)) +
+                                           (ret < 0 ? ": " + avErrorText(ret) : std::string()));
 }
 
 // ============================================================================
@@ -375,7 +397,7 @@ const AVFrame* Decoder::decodeExact(const Target& target) {
       continue;
     }
     havePacket_ = false;
-    const int64_t time = packetTime(packet_.get());
+    const int64_t time = Timeline::packetTime(*packet_);
     if ((packet_->flags & AV_PKT_FLAG_KEY) != 0) {
       gopKeyPts_ = time;
     }

@@ -6,6 +6,10 @@
 
 #include "Error.h"
 
+extern "C" {
+#include <libavutil/avutil.h>
+}
+
 namespace vsnap {
 
 namespace {
@@ -26,17 +30,30 @@ Scale commonScale(AVRational timeBase, AVRational interval) {
 
 }  // namespace
 
-void Timeline::addPacket(int64_t pts, int64_t duration, bool key, bool displayed) {
+int64_t Timeline::packetTime(const AVPacket& packet) {
+  return packet.pts != AV_NOPTS_VALUE ? packet.pts : packet.dts;
+}
+
+void Timeline::addPacket(const AVPacket& packet) {
+  const int64_t time = packetTime(packet);
+  if (time == AV_NOPTS_VALUE) {
+    return;
+  }
   if (firstPacketTime_ == INT64_MIN) {
-    firstPacketTime_ = pts;
+    firstPacketTime_ = time;
+    firstPacketPosition_ = packet.pos;
   }
+  if (packet.pts != AV_NOPTS_VALUE && packet.dts != AV_NOPTS_VALUE) {
+    maxReorderDelay_ = std::max(maxReorderDelay_, packet.pts - packet.dts);
+  }
+  const bool key = (packet.flags & AV_PKT_FLAG_KEY) != 0;
   if (key) {
-    allKeyPts_.push_back(pts);
+    allKeyPts_.push_back(time);
   }
-  if (displayed) {
-    pts_.push_back(pts);
+  if ((packet.flags & AV_PKT_FLAG_DISCARD) == 0) {
+    pts_.push_back(time);
     key_.push_back(key);
-    durations_.push_back(duration);
+    durations_.push_back(packet.duration);
   }
 }
 

@@ -26,6 +26,7 @@
 #include <vector>
 
 extern "C" {
+#include <libavcodec/packet.h>
 #include <libavutil/rational.h>
 }
 
@@ -48,9 +49,12 @@ class Timeline {
   explicit Timeline(AVRational timeBase) : timeBase_(timeBase) {}
 
   // ---- construction, from the demuxed packets of one stream -------------
-  // `displayed` is false for packets the demuxer marks as discarded (before
-  // an edit list's start): they can still be decoding starting points.
-  void addPacket(int64_t pts, int64_t duration, bool key, bool displayed);
+  // A packet's time is its pts, or its dts in containers that store no pts
+  // (AVI); packets with neither are left out. Packets the demuxer marks as
+  // discarded (before an edit list's start) are not displayed frames, but
+  // can still be decoding starting points.
+  static int64_t packetTime(const AVPacket& packet);
+  void addPacket(const AVPacket& packet);
   // Sorts into display order and fixes the end. `fallbackDuration` is used
   // for a last frame of unknown duration when no frame gap is known either.
   void finish(int64_t fallbackDuration);
@@ -68,8 +72,24 @@ class Timeline {
   // Display index of the frame with this pts, or -1.
   int32_t indexOf(int64_t pts) const;
   int64_t decodeStartFor(int64_t pts) const;
-  // Where decoding from the very start begins: the first packet's time.
+  // Where decoding from the very start begins: the first packet's time and
+  // byte position (-1 when unknown).
   int64_t firstPacketTime() const { return firstPacketTime_; }
+  int64_t firstPacketPosition() const { return firstPacketPosition_; }
+  // The seek index a demuxer built while the stream was scanned, for other
+  // readers of the same input (see Decoder's lanes); empty when the demuxer
+  // keeps an index of its own.
+  struct IndexEntry {
+    int64_t position;
+    int64_t timestamp;
+    int size;
+    int distance;
+    int flags;
+  };
+  void addIndexEntry(const IndexEntry& entry) { seekIndex_.push_back(entry); }
+  const std::vector<IndexEntry>& seekIndex() const { return seekIndex_; }
+  // The largest pts - dts of any packet: how far B-frames delay display.
+  int64_t maxReorderDelay() const { return maxReorderDelay_; }
   std::vector<Target> plan(SamplingMode mode, AVRational interval) const;
 
  private:
@@ -82,6 +102,9 @@ class Timeline {
   std::vector<int64_t> allKeyPts_;   // every keyframe packet, sorted
   int64_t end_ = 0;
   int64_t firstPacketTime_ = INT64_MIN;
+  int64_t firstPacketPosition_ = -1;
+  int64_t maxReorderDelay_ = 0;
+  std::vector<IndexEntry> seekIndex_;
 };
 
 }  // namespace vsnap
