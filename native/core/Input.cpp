@@ -14,9 +14,11 @@ namespace vsnap {
 
 namespace {
 
-// Containers a video may arrive in. Demuxers that open other files or URLs
-// by themselves (playlists, concat, image sequences) are left out on purpose.
-constexpr const char* kFormatWhitelist = "mov,matroska,avi,flv,mpegts,mpeg,asf,ogg";
+// Containers a video may arrive in, and audio containers, so that an audio
+// file is told it has no video stream rather than that it is unknown.
+// Demuxers that open other files or URLs by themselves (playlists, concat,
+// image sequences) are left out on purpose.
+constexpr const char* kFormatWhitelist = "mov,matroska,avi,flv,mpegts,mpeg,asf,ogg,mp3,wav,flac,aac";
 
 int interrupted(void* opaque) {
   auto* cancel = static_cast<const std::atomic<bool>*>(opaque);
@@ -89,7 +91,8 @@ std::string Input::detectFormat() const {
     return "";
   }
   const AVInputFormat* format = nullptr;
-  const int ret = av_probe_input_buffer2(io, &format, url().c_str(), nullptr, 0, 0);
+  // By content only: a file name's extension says nothing about damage.
+  const int ret = av_probe_input_buffer2(io, &format, nullptr, nullptr, 0, 0);
   avio_closep(&opened);
   return ret >= 0 && format != nullptr ? format->name : "";
 }

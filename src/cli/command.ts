@@ -1,0 +1,34 @@
+/**
+ * What a vsnap subcommand is: its usage, its flags and how it runs. The CLI
+ * entry (cli.ts) holds the table of commands; adding one (serve, worker) is
+ * one more module exporting a Command and one more row in that table.
+ */
+
+import type { FlagSpecs, ParsedArgs } from './args.js';
+
+/** Where a command writes; process.stdout and process.stderr in real use. */
+export interface OutputStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+export interface CliIo {
+  stdout: OutputStream;
+  stderr: OutputStream;
+}
+
+export interface Command {
+  name: string;
+  /** One line for the command list of `vsnap --help`. */
+  summary: string;
+  /** The synopsis after "vsnap ", e.g. "probe INPUT [--json]". */
+  synopsis: string;
+  /** Paragraphs shown by `vsnap help <name>` between the usage and the options. */
+  description: string;
+  flags: FlagSpecs;
+  run(args: ParsedArgs, io: CliIo): Promise<void>;
+}
+
+export const helpFlag: FlagSpecs = {
+  help: { type: 'boolean', short: 'h', description: 'show this help' },
+};

@@ -1,0 +1,79 @@
+/**
+ * The shared pool of encode workers (piscina), created on first use. It has
+ * max(1, availableParallelism) threads, all started with the pool and kept
+ * warm; an idle worker does not keep the process alive. `encodeFrame` moves
+ * the raw frame into a worker (the caller's ArrayBuffer is detached, never
+ * copied) and resolves with the encoded bytes, or rejects with VSNAP_INTERNAL.
+ *
+ * Encodes take no abort signal on purpose: piscina can stop a running task
+ * only by terminating its worker, and restarting a worker (loading sharp)
+ * costs more than the few milliseconds left of an encode. A run that stops
+ * drops the results of its encodes still in flight instead.
+ */
+
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import { Piscina } from 'piscina';
+
+import { backendUnavailable, internal } from '../errors.js';
+import { packageRoot } from '../package-root.js';
+import type { EncodeTask } from './task.js';
+
+let pool: Piscina<EncodeTask, Uint8Array> | undefined;
+
+export function encodeThreads(): number {
+  return Math.max(1, availableParallelism());
+}
+
+export async function encodeFrame(task: EncodeTask): Promise<Buffer> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await sharedPool().run(task, { transferList: [task.frame] });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw internal(`Could not encode a ${task.width}x${task.height} frame as ${task.format}: ${message}`, error);
+  }
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Stops the workers; the next encode starts a new pool. */
+export async function shutdownEncodePool(): Promise<void> {
+  const current = pool;
+  pool = undefined;
+  await current?.destroy();
+}
+
+function sharedPool(): Piscina<EncodeTask, Uint8Array> {
+  if (pool === undefined) {
+    const threads = encodeThreads();
+    pool = new Piscina<EncodeTask, Uint8Array>({
+      filename: pathToFileURL(workerFile()).href,
+      name: 'default',
+      minThreads: threads,
+      maxThreads: threads,
+    });
+  }
+  return pool;
+}
+
+/**
+ * The compiled worker sits next to this module in dist/. Under vitest this
+ * module runs from src/, where worker threads cannot load TypeScript, so the
+ * worker of the last `npm run build:ts` is used instead.
+ */
+function workerFile(): string {
+  const candidates = [
+    fileURLToPath(new URL('./worker.js', import.meta.url)),
+    join(packageRoot(), 'dist', 'encode', 'worker.js'),
+  ];
+  const found = candidates.find((candidate) => existsSync(candidate));
+  if (found !== undefined) return found;
+  throw backendUnavailable(
+    'The vsnap encode worker',
+    candidates.map((candidate) => ({ candidate, reason: 'no such file' })),
+    'Build it with `npm run build:ts`',
+  );
+}

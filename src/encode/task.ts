@@ -1,0 +1,19 @@
+/**
+ * The message between the pool and an encode worker. The raw frame is moved
+ * (transferred) into the worker and the encoded bytes are moved back, so a
+ * frame is never copied between threads.
+ */
+
+export interface EncodeTask {
+  /** Packed RGB24, width * height * 3 bytes, before rotation. */
+  frame: ArrayBuffer;
+  width: number;
+  height: number;
+  /** Clockwise degrees: 0, 90, 180 or 270. */
+  rotation: number;
+  format: 'jpg' | 'png';
+  /** JPEG quality 1..100, used for 'jpg'. */
+  quality: number;
+  /** PNG compression level 0..9, used for 'png'. */
+  compression: number;
+}

@@ -1,0 +1,41 @@
+/**
+ * The internal interface every decode backend implements (native today, wasm
+ * later). A backend turns a video input into metadata and an extractor; it
+ * speaks the contract of binding.ts, and every error it throws or rejects
+ * with is a VsnapError. loader.ts picks the backend; nothing else knows
+ * which one is in use beyond its `name`.
+ */
+
+import type {
+  NativeBinding,
+  NativeDecodeStats,
+  NativeFrame,
+  NativeInput,
+  NativeOpenResult,
+  NativeVideoInfo,
+} from './binding.js';
+
+export type BackendName = 'native';
+
+export type BackendInput = NativeInput;
+
+export type ExtractorOptions = ConstructorParameters<NativeBinding['Extractor']>[1];
+
+/**
+ * One pass over one input: open once, then on each lane (0 .. lanes-1, as
+ * open() says) `next` until it gives null, then close.
+ */
+export interface Extractor {
+  open(): Promise<NativeOpenResult>;
+  /** Fills `dest` (frameBytes long); it must not be touched until this settles. One call per lane at a time. */
+  next(lane: number, dest: ArrayBuffer): Promise<NativeFrame | null>;
+  stats(): NativeDecodeStats;
+  /** Cancels work in flight and frees the decoder. Idempotent. */
+  close(): void;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  probe(input: BackendInput): Promise<NativeVideoInfo>;
+  createExtractor(input: BackendInput, options: ExtractorOptions): Extractor;
+}

@@ -1,0 +1,70 @@
+/**
+ * The native backend: the N-API module of binding.ts behind the Backend
+ * interface. Its only work is error translation; every error the module
+ * throws or rejects with leaves here as a VsnapError with the same code.
+ */
+
+import { fromNative } from '../errors.js';
+import type { Backend, BackendInput, Extractor, ExtractorOptions } from './backend.js';
+import type {
+  NativeBinding,
+  NativeDecodeStats,
+  NativeExtractor,
+  NativeFrame,
+  NativeOpenResult,
+} from './binding.js';
+
+export function createNativeBackend(binding: NativeBinding): Backend {
+  return {
+    name: 'native',
+    probe: (input: BackendInput) => callAsync(() => binding.probe(input)),
+    createExtractor(input: BackendInput, options: ExtractorOptions): Extractor {
+      try {
+        return new NativeExtractorAdapter(new binding.Extractor(input, options));
+      } catch (error) {
+        throw fromNative(error);
+      }
+    },
+  };
+}
+
+class NativeExtractorAdapter implements Extractor {
+  readonly #native: NativeExtractor;
+
+  constructor(native: NativeExtractor) {
+    this.#native = native;
+  }
+
+  open(): Promise<NativeOpenResult> {
+    return callAsync(() => this.#native.open());
+  }
+
+  next(lane: number, dest: ArrayBuffer): Promise<NativeFrame | null> {
+    return callAsync(() => this.#native.next(lane, dest));
+  }
+
+  stats(): NativeDecodeStats {
+    try {
+      return this.#native.stats();
+    } catch (error) {
+      throw fromNative(error);
+    }
+  }
+
+  close(): void {
+    try {
+      this.#native.close();
+    } catch (error) {
+      throw fromNative(error);
+    }
+  }
+}
+
+/** Runs a native call whose failure may be a synchronous throw or a rejection. */
+async function callAsync<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw fromNative(error);
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * The snapshot pipeline: decode -> encode, bounded, in output order.
+ *
+ * A SnapshotRun opens its input once (on `plan()` or on the first step of
+ * iteration, whichever comes first) and is iterated once. The backend decodes
+ * on `lanes` lanes in parallel; one loop per lane runs ahead of the consumer,
+ * decoding its next frame while the frames before are encoded in the pool.
+ * Each lane holds at most floor(maxInFlight / lanes) frames between "decode
+ * started" and "snapshot taken by the consumer", so no more than
+ * `maxInFlight` raw frames are alive at once, and no more than that many
+ * snapshots wait to be taken. Snapshots come out in plan order whatever
+ * order the lanes and the encodes finish in (output-merger.ts).
+ *
+ * The extractor is closed when the run ends in any way: the plan is done, the
+ * consumer leaves early (break / return()), an error, or `signal` aborts. An
+ * abort stops the run at once and rejects with VSNAP_ABORTED.
+ *
+ * Only a run that iteration has started releases itself: a caller that calls
+ * `plan()` and never iterates should abort the run's signal instead.
+ */
+
+import { availableParallelism } from 'node:os';
+
+import { encodeFrame, encodeThreads } from '../encode/pool.js';
+import { aborted, runAlreadyIterated } from '../errors.js';
+import type { ImageFormat, ResolvedSnapshotOptions } from '../options.js';
+import { raceAbort } from './abort.js';
+import type { BackendInput, Extractor } from './backend.js';
+import type { NativeDecodeStats, NativeFrame } from './binding.js';
+import { loadBackend } from './loader.js';
+import { OutputMerger } from './output-merger.js';
+import { rotatedSize, toVideoInfo, type VideoInfo } from './video-info.js';
+
+export interface Snapshot {
+  /** Position in the plan, 0, 1, ... */
+  outputIndex: number;
+  /** Display index of the frame in the video. */
+  frameIndex: number;
+  /** Seconds since the first displayed frame. */
+  frameTime: number;
+  /** Size of the encoded image, after rotation. */
+  width: number;
+  height: number;
+  format: ImageFormat;
+  data: Buffer;
+}
+
+export type DecodeStats = NativeDecodeStats;
+
+export interface SnapshotPlan {
+  info: VideoInfo;
+  outputCount: number;
+}
+
+/** How much runs in parallel; the defaults suit a machine given to one run. */
+export interface PipelineTuning {
+  /** Decode lanes to ask the backend for (it may open fewer). Default: availableParallelism. */
+  lanes?: number;
+  /** Raw frames alive at most. Default: encode threads + lanes. */
+  maxInFlight?: number;
+}
+
+interface OpenedInput extends SnapshotPlan {
+  extractor: Extractor;
+  frameBytes: number;
+  lanes: number;
+}
+
+const noStats: DecodeStats = Object.freeze({
+  seeks: 0,
+  seeksAvoided: 0,
+  packetsRead: 0,
+  scanPackets: 0,
+  framesDecoded: 0,
+  decodeErrors: 0,
+  bytesRead: 0,
+});
+
+const ignore = (): void => {};
+
+export class SnapshotRun implements AsyncIterable<Snapshot> {
+  readonly #input: BackendInput;
+  readonly #options: ResolvedSnapshotOptions;
+  readonly #lanes: number;
+  readonly #maxInFlight: number;
+  #opening: Promise<OpenedInput> | undefined;
+  #extractor: Extractor | undefined;
+  #merger: OutputMerger<Promise<Snapshot>> | undefined;
+  #finalStats: DecodeStats | undefined;
+  #iterated = false;
+  #finished = false;
+  readonly #onAbort = (): void => this.#finish();
+
+  /** `input` and `options` must be validated already (options.ts). */
+  constructor(input: BackendInput, options: ResolvedSnapshotOptions, tuning: PipelineTuning = {}) {
+    const lanes = tuning.lanes ?? Math.max(1, availableParallelism());
+    this.#input = input;
+    this.#options = options;
+    this.#maxInFlight = tuning.maxInFlight ?? encodeThreads() + lanes;
+    // Every lane needs a frame of its own to decode into.
+    this.#lanes = Math.max(1, Math.min(lanes, this.#maxInFlight));
+  }
+
+  /** Resolves once the input is opened and its outputs are planned. */
+  plan(): Promise<SnapshotPlan> {
+    return this.#open().then(({ info, outputCount }) => ({ info, outputCount }));
+  }
+
+  /** The decode statistics so far; final once the run has ended. */
+  stats(): DecodeStats {
+    if (this.#finalStats !== undefined) return { ...this.#finalStats };
+    if (this.#extractor !== undefined) return this.#extractor.stats();
+    return { ...noStats };
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Snapshot, void, undefined> {
+    if (this.#iterated) throw runAlreadyIterated();
+    this.#iterated = true;
+    const signal = this.#options.signal;
+    try {
+      const opened = await this.#open();
+      const perLane = Math.max(1, Math.floor(this.#maxInFlight / opened.lanes));
+      const merger = new OutputMerger<Promise<Snapshot>>(opened.lanes, perLane, opened.outputCount);
+      this.#merger = merger;
+      if (this.#finished) merger.close();
+      const decoding = Array.from({ length: opened.lanes }, (_, lane) => this.#decodeLane(lane, opened, merger));
+      try {
+        for (;;) {
+          const taken = await raceAbort(merger.take(), signal);
+          if (taken.done) return;
+          const snapshot = await raceAbort(taken.item, signal);
+          merger.release(taken.lane);
+          yield snapshot;
+        }
+      } finally {
+        this.#finish();
+        await Promise.all(decoding);
+      }
+    } finally {
+      this.#finish();
+    }
+  }
+
+  #open(): Promise<OpenedInput> {
+    this.#opening ??= this.#openInput();
+    return this.#opening;
+  }
+
+  async #openInput(): Promise<OpenedInput> {
+    const { signal, mode, interval } = this.#options;
+    if (signal?.aborted === true) throw aborted(undefined, signal.reason);
+    try {
+      const backend = loadBackend();
+      const extractor = backend.createExtractor(this.#input, { mode, interval, lanes: this.#lanes });
+      this.#extractor = extractor;
+      signal?.addEventListener('abort', this.#onAbort, { once: true });
+      const opened = await raceAbort(extractor.open(), signal);
+      return {
+        extractor,
+        info: toVideoInfo(opened.info, backend.name),
+        outputCount: opened.outputCount,
+        frameBytes: opened.frameBytes,
+        lanes: opened.lanes,
+      };
+    } catch (error) {
+      this.#finish();
+      throw error;
+    }
+  }
+
+  /**
+   * Decodes one lane ahead of the consumer while the lane holds a slot. It
+   * never rejects: its end, or its failure, goes to the merger. Closing the
+   * extractor makes a pending `next()` reject, which ends it.
+   */
+  async #decodeLane(lane: number, opened: OpenedInput, merger: OutputMerger<Promise<Snapshot>>): Promise<void> {
+    try {
+      while (await merger.acquire(lane)) {
+        const frame = new ArrayBuffer(opened.frameBytes);
+        const decoded = await opened.extractor.next(lane, frame);
+        if (decoded === null) break;
+        const snapshot = this.#encode(frame, decoded, opened.info.rotation);
+        // The consumer awaits it in turn; until then a failure must not count as unhandled.
+        snapshot.catch(ignore);
+        merger.put(lane, decoded.outputIndex, snapshot);
+      }
+      merger.end(lane);
+    } catch (error) {
+      merger.fail(lane, error);
+    }
+  }
+
+  async #encode(frame: ArrayBuffer, decoded: NativeFrame, rotation: number): Promise<Snapshot> {
+    const { format, quality, compression } = this.#options;
+    const data = await encodeFrame({
+      frame,
+      width: decoded.width,
+      height: decoded.height,
+      rotation,
+      format,
+      quality,
+      compression,
+    });
+    const [width, height] = rotatedSize(decoded.width, decoded.height, rotation);
+    return {
+      outputIndex: decoded.outputIndex,
+      frameIndex: decoded.frameIndex,
+      frameTime: decoded.frameTime,
+      width,
+      height,
+      format,
+      data,
+    };
+  }
+
+  /** Ends the run: keeps the final stats and closes the extractor. Idempotent. */
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#options.signal?.removeEventListener('abort', this.#onAbort);
+    this.#merger?.close();
+    const extractor = this.#extractor;
+    if (extractor !== undefined) {
+      this.#finalStats = extractor.stats();
+      extractor.close();
+    }
+  }
+}

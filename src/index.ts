@@ -1,0 +1,64 @@
+/**
+ * vsnap, the library: one image per interval timestamp of a video, with the
+ * index and time of the frame it shows.
+ *
+ *   probe(input)                      metadata of a video
+ *   snapshot(input, options)          an async iterable of encoded snapshots
+ *   snapshotToFiles(input, dir, opts) the same, written to dir/snapshot_K.EXT
+ *
+ * Importing this module does nothing: the decode backend is loaded and the
+ * encode pool started on first use. Options are checked when a call is made;
+ * every error vsnap raises on purpose is a VsnapError with a stable code.
+ */
+
+import { shutdownEncodePool } from './encode/pool.js';
+import { loadBackend } from './engine/loader.js';
+import { SnapshotRun } from './engine/snapshot.js';
+import { toVideoInfo, type VideoInfo } from './engine/video-info.js';
+import {
+  resolveDirectory,
+  resolveInput,
+  resolveSnapshotOptions,
+  type SnapshotInput,
+  type SnapshotOptions,
+} from './options.js';
+import { writeSnapshotFiles, type SnapshotFilesResult } from './snapshot-files.js';
+
+export { VsnapError, errorCodes, type VsnapErrorCode } from './errors.js';
+export { defaultSnapshotOptions } from './options.js';
+export type { ImageFormat, SamplingMode, SnapshotInput, SnapshotOptions } from './options.js';
+export type { DecodeStats, Snapshot, SnapshotPlan, SnapshotRun } from './engine/snapshot.js';
+export type { VideoInfo } from './engine/video-info.js';
+export type { BackendName } from './engine/backend.js';
+export type { SnapshotFile, SnapshotFilesResult } from './snapshot-files.js';
+
+/** Reads the metadata of a video: a file path or the bytes of a whole file. */
+export async function probe(input: SnapshotInput): Promise<VideoInfo> {
+  const source = resolveInput(input);
+  const backend = loadBackend();
+  return toVideoInfo(await backend.probe(source), backend.name);
+}
+
+/**
+ * Plans and extracts the snapshots of a video. Throws VSNAP_INVALID_OPTION at
+ * once for a bad input or option; everything else (a missing file, a corrupt
+ * stream, an abort) rejects from the iteration and from `plan()`.
+ */
+export function snapshot(input: SnapshotInput, options?: SnapshotOptions): SnapshotRun {
+  return new SnapshotRun(resolveInput(input), resolveSnapshotOptions(options));
+}
+
+/** Writes every snapshot to `dir/snapshot_K.EXT` (K = outputIndex) as it arrives. */
+export async function snapshotToFiles(
+  input: SnapshotInput,
+  dir: string,
+  options?: SnapshotOptions,
+): Promise<SnapshotFilesResult> {
+  const target = resolveDirectory(dir, 'dir');
+  return writeSnapshotFiles(snapshot(input, options), target);
+}
+
+/** Stops the encode workers. Not needed for a process to exit; for servers and tests that want them gone now. */
+export async function shutdown(): Promise<void> {
+  await shutdownEncodePool();
+}

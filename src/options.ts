@@ -1,0 +1,126 @@
+/**
+ * Validation of everything a caller passes in, done once in TypeScript before
+ * anything reaches a backend. Each option has one check of one shape: if
+ * defined, check type and range, else take the default. A failed check throws
+ * VSNAP_INVALID_OPTION with `Expected <what> for <name> but received <value>`
+ * and `option` set to the name. Unknown option keys are rejected by name.
+ *
+ * Front ends that spell options differently (the CLI's `--interval`) pass
+ * `nameOf` so that messages use their spelling.
+ */
+
+import type { BackendInput } from './engine/backend.js';
+import { invalidOption, unknownOption } from './errors.js';
+
+export type ImageFormat = 'jpg' | 'png';
+export type SamplingMode = 'exact' | 'keyframe';
+
+/** A path to a video file, or the bytes of a whole video. */
+export type SnapshotInput = string | Uint8Array;
+
+export interface SnapshotOptions {
+  /** Seconds between targets, finite and > 0. Default 1. */
+  interval?: number;
+  /** Default 'jpg'. */
+  format?: ImageFormat;
+  /** 'exact': the frame shown at each target; 'keyframe': the nearest keyframe. Default 'exact'. */
+  mode?: SamplingMode;
+  /** JPEG quality, integer 1..100, used when format is 'jpg'. Default 80. */
+  quality?: number;
+  /** PNG zlib compression level, integer 0..9, used when format is 'png'. Default 3. */
+  compression?: number;
+  /** Aborting it stops the run, which then rejects with VSNAP_ABORTED. */
+  signal?: AbortSignal;
+}
+
+export interface ResolvedSnapshotOptions {
+  interval: number;
+  format: ImageFormat;
+  mode: SamplingMode;
+  quality: number;
+  compression: number;
+  signal: AbortSignal | undefined;
+}
+
+export const defaultSnapshotOptions: Readonly<Omit<ResolvedSnapshotOptions, 'signal'>> = Object.freeze({
+  interval: 1,
+  format: 'jpg',
+  mode: 'exact',
+  quality: 80,
+  compression: 3,
+});
+
+const optionKeys: readonly (keyof SnapshotOptions)[] = [
+  'interval',
+  'format',
+  'mode',
+  'quality',
+  'compression',
+  'signal',
+];
+
+export type OptionNamer = (key: string) => string;
+
+const asIs: OptionNamer = (key) => key;
+
+/** Validates `options` (undefined means all defaults) and fills in the defaults. */
+export function resolveSnapshotOptions(options: unknown, nameOf: OptionNamer = asIs): ResolvedSnapshotOptions {
+  if (options === undefined) return { ...defaultSnapshotOptions, signal: undefined };
+  if (!isPlainObject(options)) throw invalidOption('options', 'an object', options);
+  for (const key of Object.keys(options)) {
+    if (!(optionKeys as readonly string[]).includes(key)) {
+      throw unknownOption(nameOf(key), optionKeys.map(nameOf));
+    }
+  }
+  const given = options as Record<string, unknown>;
+  return {
+    interval: checkInterval(given.interval, nameOf('interval')),
+    format: checkChoice(given.format, nameOf('format'), ['jpg', 'png'], defaultSnapshotOptions.format),
+    mode: checkChoice(given.mode, nameOf('mode'), ['exact', 'keyframe'], defaultSnapshotOptions.mode),
+    quality: checkInteger(given.quality, nameOf('quality'), 1, 100, defaultSnapshotOptions.quality),
+    compression: checkInteger(given.compression, nameOf('compression'), 0, 9, defaultSnapshotOptions.compression),
+    signal: checkSignal(given.signal, nameOf('signal')),
+  };
+}
+
+/** Validates the input and gives the shape a backend takes. */
+export function resolveInput(input: unknown): BackendInput {
+  if (typeof input === 'string' && input.length > 0) return { path: input };
+  if (input instanceof Uint8Array && input.byteLength > 0) return { data: input };
+  throw invalidOption('input', 'a non-empty file path string or a non-empty Uint8Array', input);
+}
+
+/** Validates a directory argument (a non-empty path string). */
+export function resolveDirectory(dir: unknown, name: string): string {
+  if (typeof dir === 'string' && dir.length > 0) return dir;
+  throw invalidOption(name, 'a non-empty directory path string', dir);
+}
+
+function checkInterval(value: unknown, name: string): number {
+  if (value === undefined) return defaultSnapshotOptions.interval;
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
+  throw invalidOption(name, 'a finite number greater than 0', value);
+}
+
+function checkInteger(value: unknown, name: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
+  throw invalidOption(name, `an integer between ${min} and ${max}`, value);
+}
+
+function checkChoice<T extends string>(value: unknown, name: string, choices: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value === 'string' && (choices as readonly string[]).includes(value)) return value as T;
+  throw invalidOption(name, `one of ${choices.join(', ')}`, value);
+}
+
+function checkSignal(value: unknown, name: string): AbortSignal | undefined {
+  if (value === undefined || value instanceof AbortSignal) return value;
+  throw invalidOption(name, 'an AbortSignal', value);
+}
+
+function isPlainObject(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}

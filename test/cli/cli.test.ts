@@ -1,0 +1,168 @@
+/**
+ * bin/vsnap as a user runs it, in a child process: `extract --json` and
+ * `probe --json` print exactly one JSON line of the documented shape, the
+ * files are there, the frames are the oracle's; every failure exits non-zero
+ * with exactly one line on stderr (`vsnap: <message> (<CODE>)`) and nothing
+ * on stdout. Runs the build (dist/), so `npm run build` first.
+ */
+
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fixtureNamed } from '../helpers/fixtures.js';
+import { canMake, fixturePath, scratchPath } from '../helpers/made-file.js';
+import { fixtureVideo } from '../helpers/fixture-videos.js';
+import { audioOnlyFiles, scratchFile, truncatedFile } from '../helpers/bad-inputs.js';
+import { expectedOutputs, keyframeTimes, type Mode } from '../helpers/oracle.js';
+
+const execFileAsync = promisify(execFile);
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const bin = join(root, 'bin', 'vsnap');
+
+interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function vsnap(args: readonly string[]): Promise<CliResult> {
+  try {
+    const { stdout, stderr } = await execFileAsync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8' });
+    return { exitCode: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: unknown; stdout?: string; stderr?: string };
+    if (typeof failed.code !== 'number') throw error;
+    return { exitCode: failed.code, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}
+
+/** Exactly one line, ending in a newline. */
+function oneLine(text: string): string {
+  expect(text.endsWith('\n')).toBe(true);
+  const lines = text.slice(0, -1).split('\n');
+  expect(lines).toHaveLength(1);
+  return lines[0];
+}
+
+const statKeys = ['bytesRead', 'decodeErrors', 'framesDecoded', 'packetsRead', 'scanPackets', 'seeks', 'seeksAvoided'];
+
+beforeAll(() => {
+  if (!existsSync(join(root, 'dist', 'cli.js'))) throw new Error('bin/vsnap runs dist/: run `npm run build` first');
+});
+
+describe('vsnap extract --json', () => {
+  const cases: { fixture: string; mode: Mode; interval: number; format: 'jpg' | 'png'; extra: string[] }[] = [
+    { fixture: 'mp4-bframes', mode: 'exact', interval: 1, format: 'png', extra: [] },
+    { fixture: 'mp4-long-gop', mode: 'keyframe', interval: 1, format: 'jpg', extra: ['--quality', '60'] },
+    { fixture: 'mp4-vfr', mode: 'exact', interval: 0.5, format: 'jpg', extra: [] },
+    { fixture: 'mp4-rotate-cw90', mode: 'exact', interval: 2, format: 'png', extra: [] },
+  ];
+
+  it.each(cases)('$fixture, $mode every $interval s as $format: one JSON line, the oracle frames, the files', async (c) => {
+    const fixture = fixtureNamed(c.fixture);
+    const video = await fixtureVideo(fixture);
+    const out = await scratchPath(`cli-out-${c.fixture}-${c.mode}`);
+    await rm(out, { recursive: true, force: true });
+    const result = await vsnap([
+      'extract', await fixturePath(fixture), '--interval', String(c.interval), '--mode', c.mode,
+      ...(c.format === 'png' ? ['--format', 'png'] : []), ...c.extra, '--out', out, '--json',
+    ]);
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+
+    const printed = JSON.parse(oneLine(result.stdout));
+    expect(Object.keys(printed).sort()).toEqual(['data', 'stats', 'usage']);
+    expect(Object.keys(printed.usage)).toEqual(['image_count']);
+    expect(Object.keys(printed.stats).sort()).toEqual(statKeys);
+    for (const entry of printed.data) expect(Object.keys(entry).sort()).toEqual(['frame_index', 'frame_time', 'path']);
+
+    const expected = expectedOutputs(video, c.interval, c.mode);
+    expect(printed.data.map((d: { frame_index: number; frame_time: number }) => [d.frame_index, d.frame_time]))
+      .toEqual(expected.map((e) => [e.frameIndex, e.frameTime]));
+    expect(printed.usage.image_count).toBe(expected.length);
+
+    const ext = c.format;
+    expect(printed.data.map((d: { path: string }) => d.path)).toEqual(expected.map((_, k) => join(out, `snapshot_${k}.${ext}`)));
+    expect((await readdir(out)).sort()).toEqual(expected.map((_, k) => `snapshot_${k}.${ext}`).sort());
+    const first = await sharp(join(out, `snapshot_0.${ext}`)).metadata();
+    expect([first.format, first.width, first.height]).toEqual([ext === 'jpg' ? 'jpeg' : 'png', video.displayWidth, video.displayHeight]);
+  });
+
+  it('creates a missing output directory with its parents', async () => {
+    const out = join(await scratchPath('cli-out-nested'), 'a', 'b');
+    await rm(join(out, '..', '..'), { recursive: true, force: true });
+    const result = await vsnap(['extract', await fixturePath(fixtureNamed('mkv-h264')), '--out', out, '--json']);
+    expect(result.exitCode).toBe(0);
+    const { usage } = JSON.parse(oneLine(result.stdout));
+    expect((await readdir(out)).length).toBe(usage.image_count);
+    expect((await stat(join(out, 'snapshot_0.jpg'))).size).toBeGreaterThan(0);
+  });
+});
+
+describe('vsnap probe --json', () => {
+  it('prints the video info as one JSON line, as ffprobe reads the file', async () => {
+    const fixture = fixtureNamed('mp4-rotate-cw90');
+    const video = await fixtureVideo(fixture);
+    const result = await vsnap(['probe', await fixturePath(fixture), '--json']);
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    const info = JSON.parse(oneLine(result.stdout));
+    expect({
+      codec: info.codec,
+      width: info.width,
+      height: info.height,
+      rotation: info.rotation,
+      displayWidth: info.displayWidth,
+      displayHeight: info.displayHeight,
+      frameCount: info.frameCount,
+      keyframes: info.keyframes,
+    }).toEqual({
+      codec: video.codec,
+      width: video.width,
+      height: video.height,
+      rotation: video.rotation,
+      displayWidth: video.displayWidth,
+      displayHeight: video.displayHeight,
+      frameCount: video.pts.length,
+      keyframes: keyframeTimes(video),
+    });
+  });
+});
+
+describe('vsnap failures', async () => {
+  const audio = audioOnlyFiles.find((f) => f.name === 'audio-aac')!;
+  const video = fixtureNamed('mp4-h264');
+  const failures: { name: string; args: () => Promise<string[]>; code: string; available: boolean; names?: string }[] = [
+    { name: 'a missing file', args: async () => ['extract', await scratchPath('no-such-video.mp4'), '--out', await scratchPath('cli-fail')], code: 'VSNAP_INPUT_NOT_FOUND', available: true },
+    { name: 'a text file', args: async () => ['extract', await scratchFile('cli-not-a-video.txt', 'not a video\n'), '--out', await scratchPath('cli-fail')], code: 'VSNAP_UNSUPPORTED_INPUT', available: true },
+    { name: 'an audio-only file', args: async () => ['extract', await fixturePath(audio), '--out', await scratchPath('cli-fail')], code: 'VSNAP_NO_VIDEO_STREAM', available: await canMake(audio) },
+    { name: 'a truncated MP4', args: async () => ['extract', await truncatedFile(video, 0.5, 'cli-truncated.mp4'), '--out', await scratchPath('cli-fail')], code: 'VSNAP_CORRUPT_INPUT', available: true },
+    { name: 'probe of a missing file', args: async () => ['probe', await scratchPath('no-such-video.mp4'), '--json'], code: 'VSNAP_INPUT_NOT_FOUND', available: true },
+    { name: 'probe of an audio-only file', args: async () => ['probe', await fixturePath(audio), '--json'], code: 'VSNAP_NO_VIDEO_STREAM', available: await canMake(audio) },
+    { name: '--interval 0', args: async () => ['extract', await fixturePath(video), '--interval', '0', '--out', await scratchPath('cli-fail'), '--json'], code: 'VSNAP_INVALID_OPTION', available: true, names: '--interval' },
+    { name: '--interval abc', args: async () => ['extract', await fixturePath(video), '--interval', 'abc', '--out', await scratchPath('cli-fail')], code: 'VSNAP_INVALID_OPTION', available: true, names: '--interval' },
+    { name: '--format gif', args: async () => ['extract', await fixturePath(video), '--format', 'gif', '--out', await scratchPath('cli-fail')], code: 'VSNAP_INVALID_OPTION', available: true, names: '--format' },
+    { name: '--mode fast', args: async () => ['extract', await fixturePath(video), '--mode', 'fast', '--out', await scratchPath('cli-fail')], code: 'VSNAP_INVALID_OPTION', available: true, names: '--mode' },
+    { name: '--quality 101', args: async () => ['extract', await fixturePath(video), '--quality', '101', '--out', await scratchPath('cli-fail')], code: 'VSNAP_INVALID_OPTION', available: true, names: '--quality' },
+    { name: 'a missing --out', args: async () => ['extract', await fixturePath(video), '--json'], code: 'VSNAP_INVALID_OPTION', available: true, names: '--out' },
+    { name: '--out without its value', args: async () => ['extract', await fixturePath(video), '--out'], code: 'VSNAP_INVALID_OPTION', available: true, names: '--out' },
+    { name: 'an unknown flag', args: async () => ['extract', await fixturePath(video), '--speed', '2', '--out', await scratchPath('cli-fail')], code: 'VSNAP_INVALID_OPTION', available: true, names: '--speed' },
+    { name: 'no input', args: async () => ['extract', '--out', await scratchPath('cli-fail')], code: 'VSNAP_INVALID_OPTION', available: true },
+    { name: 'an unknown command', args: async () => ['snap', await fixturePath(video)], code: 'VSNAP_INVALID_OPTION', available: true },
+  ];
+
+  it.for(failures)('$name: exits non-zero with one line on stderr naming $code, nothing on stdout', async (row, { skip }) => {
+    if (!row.available) skip();
+    const result = await vsnap(await row.args());
+    expect(result.stdout).toBe('');
+    const line = oneLine(result.stderr);
+    expect(line).toMatch(new RegExp(`^vsnap: .+ \\(${row.code}\\)$`));
+    if (row.names !== undefined) expect(line).toContain(row.names);
+    expect(result.exitCode).toBe(row.code === 'VSNAP_INVALID_OPTION' ? 2 : 1);
+  });
+});

@@ -1,0 +1,9 @@
+/** Makes every test file once before the workers start, so that no two workers make the same one. */
+
+import { badInputSources } from './bad-inputs.js';
+import { fixtures } from './fixtures.js';
+import { makeAll } from './made-file.js';
+
+export default async function setup(): Promise<void> {
+  await makeAll([...fixtures, ...badInputSources]);
+}

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+
+import { VsnapError } from '../../src/errors.js';
+import { defaultSnapshotOptions, resolveDirectory, resolveInput, resolveSnapshotOptions } from '../../src/options.js';
+
+function invalidOptionOf(run: () => unknown): VsnapError {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(VsnapError);
+    expect((error as VsnapError).code).toBe('VSNAP_INVALID_OPTION');
+    return error as VsnapError;
+  }
+  throw new Error('expected a VSNAP_INVALID_OPTION error');
+}
+
+describe('resolveSnapshotOptions', () => {
+  it('fills every default when no options are given', () => {
+    expect(resolveSnapshotOptions(undefined)).toEqual({ ...defaultSnapshotOptions, signal: undefined });
+    expect(resolveSnapshotOptions({})).toEqual({ ...defaultSnapshotOptions, signal: undefined });
+  });
+
+  it('keeps valid values', () => {
+    const signal = new AbortController().signal;
+    const options = { interval: 0.25, format: 'png', mode: 'keyframe', quality: 1, compression: 9, signal };
+    expect(resolveSnapshotOptions(options)).toEqual(options);
+    expect(resolveSnapshotOptions({ quality: 100, compression: 0 })).toMatchObject({ quality: 100, compression: 0 });
+  });
+
+  it.each([
+    ['interval', 0, 'Expected a finite number greater than 0 for interval but received 0'],
+    ['interval', -1, 'Expected a finite number greater than 0 for interval but received -1'],
+    ['interval', Number.NaN, 'Expected a finite number greater than 0 for interval but received NaN'],
+    [
+      'interval',
+      Number.POSITIVE_INFINITY,
+      'Expected a finite number greater than 0 for interval but received Infinity',
+    ],
+    ['interval', '1', 'Expected a finite number greater than 0 for interval but received "1"'],
+    ['interval', null, 'Expected a finite number greater than 0 for interval but received null'],
+    ['format', 'gif', 'Expected one of jpg, png for format but received "gif"'],
+    ['format', 'JPG', 'Expected one of jpg, png for format but received "JPG"'],
+    ['format', 1, 'Expected one of jpg, png for format but received 1'],
+    ['mode', 'fast', 'Expected one of exact, keyframe for mode but received "fast"'],
+    ['quality', 0, 'Expected an integer between 1 and 100 for quality but received 0'],
+    ['quality', 101, 'Expected an integer between 1 and 100 for quality but received 101'],
+    ['quality', 50.5, 'Expected an integer between 1 and 100 for quality but received 50.5'],
+    ['quality', '80', 'Expected an integer between 1 and 100 for quality but received "80"'],
+    ['compression', -1, 'Expected an integer between 0 and 9 for compression but received -1'],
+    ['compression', 10, 'Expected an integer between 0 and 9 for compression but received 10'],
+    ['compression', true, 'Expected an integer between 0 and 9 for compression but received true'],
+    ['signal', {}, 'Expected an AbortSignal for signal but received an object'],
+    ['signal', new AbortController(), 'Expected an AbortSignal for signal but received an instance of AbortController'],
+  ])('rejects %s = %o', (option, value, message) => {
+    const error = invalidOptionOf(() => resolveSnapshotOptions({ [option]: value }));
+    expect(error.option).toBe(option);
+    expect(error.message).toBe(message);
+  });
+
+  it('rejects an unknown key, naming it', () => {
+    const error = invalidOptionOf(() => resolveSnapshotOptions({ interval: 1, fps: 2 }));
+    expect(error.option).toBe('fps');
+    expect(error.message).toBe(
+      'Expected one of interval, format, mode, quality, compression, signal for option name but received "fps"',
+    );
+  });
+
+  it.each([null, 1, 'jpg', [], new Map()])('rejects options that are not a plain object: %o', (options) => {
+    expect(invalidOptionOf(() => resolveSnapshotOptions(options)).option).toBe('options');
+  });
+
+  it('names options the way the caller spells them', () => {
+    const nameOf = (key: string): string => `--${key}`;
+    expect(invalidOptionOf(() => resolveSnapshotOptions({ interval: 'abc' }, nameOf)).message).toBe(
+      'Expected a finite number greater than 0 for --interval but received "abc"',
+    );
+    expect(invalidOptionOf(() => resolveSnapshotOptions({ size: 1 }, nameOf)).option).toBe('--size');
+  });
+});
+
+describe('resolveInput', () => {
+  it('takes a path or bytes', () => {
+    expect(resolveInput('video.mp4')).toEqual({ path: 'video.mp4' });
+    const bytes = Buffer.from([1, 2, 3]);
+    expect(resolveInput(bytes)).toEqual({ data: bytes });
+    const view = new Uint8Array([4]);
+    expect(resolveInput(view)).toEqual({ data: view });
+  });
+
+  it.each([
+    [undefined, 'undefined'],
+    ['', '""'],
+    [new Uint8Array(0), 'a Uint8Array of 0 bytes'],
+    [42, '42'],
+    [new ArrayBuffer(4), 'an instance of ArrayBuffer'],
+    [{ path: 'video.mp4' }, 'an object'],
+  ])('rejects %o', (input, received) => {
+    const error = invalidOptionOf(() => resolveInput(input));
+    expect(error.option).toBe('input');
+    expect(error.message).toBe(
+      `Expected a non-empty file path string or a non-empty Uint8Array for input but received ${received}`,
+    );
+  });
+});
+
+describe('resolveDirectory', () => {
+  it('takes a non-empty path and rejects anything else', () => {
+    expect(resolveDirectory('out', 'dir')).toBe('out');
+    expect(invalidOptionOf(() => resolveDirectory('', 'dir')).option).toBe('dir');
+    expect(invalidOptionOf(() => resolveDirectory(undefined, '--out')).option).toBe('--out');
+  });
+});
