@@ -106,9 +106,8 @@ class Extractor : public Napi::ObjectWrap<Extractor> {
     if (state_->opening || state_->lanes.empty()) {
       return rejected(env, "next: the extractor is not open", "VSNAP_INTERNAL");
     }
-    const bool laneGiven = info[0].IsNumber();
-    const uint32_t lane = laneGiven ? info[0].As<Napi::Number>().Uint32Value() : 0;
-    Napi::Value dest = laneGiven ? info[1] : info[0];
+    const uint32_t lane = info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : UINT32_MAX;
+    Napi::Value dest = info[1];
     if (lane >= state_->lanes.size()) {
       return rejected(env, "next: no such lane", "VSNAP_INTERNAL");
     }
