@@ -85,6 +85,8 @@ void ProbeWorker::run() {
 Napi::Value ProbeWorker::result() { return videoInfoToJs(Env(), info_); }
 
 // ---- extractor ---------------------------------------------------------------
+// Lanes take segments from one shared queue (Work), so a lane that drew short
+// segments takes more of them.
 
 bool ExtractorState::busy() const {
   if (opening) {
@@ -122,20 +124,25 @@ void ExtractorState::releaseIfClosed() {
 
 void OpenWorker::run() {
   auto first = std::make_unique<Decoder>(state_->input.make(), &state_->cancel);
-  first->plan(state_->mode, state_->interval);
-  const size_t count = std::max<size_t>(1, std::min<size_t>(state_->maxLanes, first->segmentCount()));
+  std::shared_ptr<Work> work = first->plan(state_->mode, state_->interval);
+  outputCount_ = work->targets.size();
+  const size_t count = std::max<size_t>(1, std::min<size_t>(state_->maxLanes, work->segmentCount()));
   lanes_.resize(count);
-  lanes_[0].decoder = std::move(first);
   for (size_t i = 1; i < count; ++i) {
-    lanes_[i].decoder = std::make_unique<Decoder>(state_->input.make(), &state_->cancel, lanes_[0].decoder->timeline());
-    lanes_[i].decoder->plan(state_->mode, state_->interval);
+    lanes_[i].decoder = first->openLane(state_->input.make());
   }
-  for (size_t i = 0; i < count; ++i) {
-    lanes_[i].decoder->assign(static_cast<int>(i), static_cast<int>(count));
+  lanes_[0].decoder = std::move(first);
+  for (Lane& lane : lanes_) {
+    lane.decoder->start(work, count == 1);
   }
 }
 
 void OpenWorker::settled() {
+  // An open that failed part-way keeps no lane: the extractor stays unopened.
+  const bool complete = std::all_of(lanes_.begin(), lanes_.end(), [](const Lane& lane) { return lane.decoder != nullptr; });
+  if (!complete) {
+    lanes_.clear();
+  }
   for (Lane& lane : lanes_) {
     lane.stats = lane.decoder->stats();
   }
@@ -149,7 +156,7 @@ Napi::Value OpenWorker::result() {
   const Decoder& decoder = *state_->lanes.front().decoder;
   Napi::Object out = Napi::Object::New(env);
   out.Set("info", videoInfoToJs(env, decoder.info()));
-  out.Set("outputCount", Napi::Number::New(env, static_cast<double>(decoder.outputCount())));
+  out.Set("outputCount", Napi::Number::New(env, static_cast<double>(outputCount_)));
   out.Set("frameBytes", Napi::Number::New(env, static_cast<double>(decoder.frameBytes())));
   out.Set("lanes", Napi::Number::New(env, static_cast<double>(state_->lanes.size())));
   return out;

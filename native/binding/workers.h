@@ -103,6 +103,7 @@ class OpenWorker : public PromiseWorker {
  private:
   std::shared_ptr<ExtractorState> state_;
   std::vector<Lane> lanes_;
+  size_t outputCount_ = 0;
 };
 
 class NextWorker : public PromiseWorker {

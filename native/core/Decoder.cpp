@@ -43,24 +43,41 @@ int rotationOf(const AVStream* stream) {
 
 Decoder::Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel)
     : input_(std::move(input)), cancel_(cancel), packet_(makePacket()), frame_(makeFrame()) {
-  format_ = input_->open(cancel_);
+  format_ = input_->open(cancel_, true);
   selectStream();
   scan();
   describe();
 }
 
-Decoder::Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel,
-                 std::shared_ptr<const Timeline> timeline)
-    : input_(std::move(input)), cancel_(cancel), packet_(makePacket()), frame_(makeFrame()) {
-  format_ = input_->open(cancel_);
-  selectStream();
-  timeline_ = std::move(timeline);
+std::unique_ptr<Decoder> Decoder::openLane(std::unique_ptr<Input> input) const {
+  return std::unique_ptr<Decoder>(new Decoder(std::move(input), cancel_, *this));
+}
+
+Decoder::Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel, const Decoder& first)
+    : input_(std::move(input)),
+      cancel_(cancel),
+      packet_(makePacket()),
+      frame_(makeFrame()),
+      info_(first.info_),
+      timeline_(first.timeline_) {
+  // Streams of a container with a header are known once it is opened; the
+  // others (MPEG-TS, FLV) appear only as packets are read, so the lane probes.
+  const bool streamsInHeader = (first.format_->ctx_flags & AVFMTCTX_NOHEADER) == 0;
+  format_ = input_->open(cancel_, !streamsInHeader);
+  const int index = first.stream_->index;
+  if (index >= static_cast<int>(format_->nb_streams)) {
+    throw Error(ErrorCode::CorruptInput, input_->describe() + ": the video stream is missing when reopened");
+  }
+  stream_ = format_->streams[index];
+  checkAv(avcodec_parameters_copy(stream_->codecpar, first.stream_->codecpar), "avcodec_parameters_copy");
+  for (unsigned i = 0; i < format_->nb_streams; ++i) {
+    format_->streams[i]->discard = static_cast<int>(i) == index ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
+  }
   // Demuxers with a generic index build it while reading; this lane has
   // read nothing, so it takes the index the scan built.
   for (const Timeline::IndexEntry& entry : timeline_->seekIndex()) {
     av_add_index_entry(stream_, entry.position, entry.timestamp, entry.size, entry.distance, entry.flags);
   }
-  describe();
 }
 
 void Decoder::selectStream() {
@@ -183,7 +200,7 @@ size_t Decoder::frameBytes() const {
   return static_cast<size_t>(info_.width) * static_cast<size_t>(info_.height) * 3;
 }
 
-void Decoder::openCodec(SamplingMode mode, bool threads) {
+void Decoder::openCodec(bool threads) {
   const AVCodec* codec = avcodec_find_decoder(stream_->codecpar->codec_id);
   AVCodecContext* raw = avcodec_alloc_context3(codec);
   if (raw == nullptr) {
@@ -195,7 +212,7 @@ void Decoder::openCodec(SamplingMode mode, bool threads) {
   codec_->thread_count = threads ? 0 : 1;
   // Keyframe mode decodes single packets and drains after each: frame
   // threads would only add latency there.
-  codec_->thread_type = mode == SamplingMode::Exact ? FF_THREAD_FRAME | FF_THREAD_SLICE : FF_THREAD_SLICE;
+  codec_->thread_type = work_->mode == SamplingMode::Exact ? FF_THREAD_FRAME | FF_THREAD_SLICE : FF_THREAD_SLICE;
   checkAv(avcodec_open2(codec_.get(), codec, nullptr), "avcodec_open2", ErrorCode::UnsupportedInput);
 }
 
@@ -203,57 +220,55 @@ void Decoder::openCodec(SamplingMode mode, bool threads) {
 // Sampling
 // ============================================================================
 
-void Decoder::plan(SamplingMode mode, double intervalSeconds) {
+std::shared_ptr<Work> Decoder::plan(SamplingMode mode, double intervalSeconds) const {
   if (!(intervalSeconds > 0) || !std::isfinite(intervalSeconds)) {
     throw Error(ErrorCode::Internal, "plan: the interval must be a positive number");
   }
-  mode_ = mode;
-  plan_ = timeline_->plan(mode, av_d2q(intervalSeconds, 1 << 24));
-  segments_.clear();
-  for (size_t i = 0; i < plan_.size(); ++i) {
-    const bool newSegment = i == 0 || mode == SamplingMode::Keyframe || plan_[i].startKeyPts != plan_[i - 1].startKeyPts;
-    segments_.push_back(newSegment ? (i == 0 ? 0 : segments_.back() + 1) : segments_.back());
+  auto work = std::make_shared<Work>();
+  work->mode = mode;
+  work->targets = timeline_->plan(mode, av_d2q(intervalSeconds, 1 << 24));
+  for (size_t i = 0; i < work->targets.size(); ++i) {
+    const Target& target = work->targets[i];
+    if (i == 0 || mode == SamplingMode::Keyframe || target.startKeyPts != work->targets[i - 1].startKeyPts) {
+      work->segmentStarts.push_back(i);
+    }
+    work->wantedPts.insert(target.pts);
   }
+  work->segmentStarts.push_back(work->targets.size());
+  return work;
 }
 
-void Decoder::assign(int lane, int lanes) {
-  if (lanes < 1 || lane < 0 || lane >= lanes) {
-    throw Error(ErrorCode::Internal, "assign: no such lane");
-  }
-  targets_.clear();
-  outputIndices_.clear();
-  wantedPts_.clear();
-  for (size_t i = 0; i < plan_.size(); ++i) {
-    if (segments_[i] % lanes == static_cast<size_t>(lane)) {
-      targets_.push_back(plan_[i]);
-      outputIndices_.push_back(static_cast<int32_t>(i));
-      wantedPts_.insert(plan_[i].pts);
-    }
-  }
-  openCodec(mode_, lanes == 1);
+void Decoder::start(std::shared_ptr<Work> work, bool codecThreads) {
+  work_ = std::move(work);
+  openCodec(codecThreads);
 }
 
 bool Decoder::next(uint8_t* rgb, size_t capacity, OutputFrame& out) {
-  if (codec_ == nullptr) {
-    throw Error(ErrorCode::Internal, "next: assign() was not called");
+  if (work_ == nullptr) {
+    throw Error(ErrorCode::Internal, "next: start() was not called");
   }
-  if (nextTarget_ >= targets_.size()) {
-    return false;
+  if (cursor_ >= segmentEnd_) {
+    const size_t segment = work_->nextSegment.fetch_add(1);
+    if (segment >= work_->segmentCount()) {
+      return false;
+    }
+    cursor_ = work_->segmentStarts[segment];
+    segmentEnd_ = work_->segmentStarts[segment + 1];
   }
-  const Target& target = targets_[nextTarget_];
+  const Target& target = work_->targets[cursor_];
   // A variable-rate video can answer two targets with one frame: the frame
   // from the previous call is still in frame_.
   const AVFrame* frame = target.pts == lastOutputPts_ ? frame_.get()
-                         : mode_ == SamplingMode::Exact ? decodeExact(target)
+                         : work_->mode == SamplingMode::Exact ? decodeExact(target)
                                                         : decodeKeyframe(target);
   convert(frame, rgb, capacity);
   lastOutputPts_ = target.pts;
-  out.outputIndex = outputIndices_[nextTarget_];
+  out.outputIndex = static_cast<int32_t>(cursor_);
   out.frameIndex = target.frameIndex;
   out.frameTime = target.frameTime;
   out.width = info_.width;
   out.height = info_.height;
-  ++nextTarget_;
+  ++cursor_;
   return true;
 }
 
@@ -303,18 +318,23 @@ bool Decoder::readUntilKey(int64_t keyPts) {
 }
 
 void Decoder::seekToKey(int64_t keyPts) {
+  ++stats_.seeks;
   const bool fromStart = keyPts == Timeline::kStreamStart;
-  // Demuxers that index by dts find a keyframe whose dts <= the time asked;
-  // asking for pts - (the largest pts - dts seen) keeps them from landing
-  // past a keyframe that B-frames delay. When the demuxer still lands past
-  // it, go back one keyframe, then to the first packet by time, then by
-  // byte position (MPEG-TS, whose timestamp seeks are approximate).
+  // Ask for the keyframe's own time first: it lands on the keyframe in
+  // containers indexed by pts or dts alike (a keyframe's dts <= its pts).
+  // Demuxers that search timestamps approximately (MPEG-TS) may land past
+  // it: then ask for pts - (the largest pts - dts seen), and from then on
+  // first; then the previous keyframe, the first packet by time, and last
+  // by byte position.
   const int64_t delay = timeline_->maxReorderDelay();
   const int64_t earlier = fromStart ? Timeline::kStreamStart : timeline_->decodeStartFor(keyPts - 1);
   const int64_t firstTime = timeline_->firstPacketTime() - delay;
   const bool byteSeek = (format_->iformat->flags & AVFMT_NO_BYTE_SEEK) == 0 && timeline_->firstPacketPosition() >= 0;
   std::vector<int64_t> times;
   if (!fromStart) {
+    if (!seeksOvershoot_) {
+      times.push_back(keyPts);
+    }
     times.push_back(keyPts - delay);
     if (earlier != Timeline::kStreamStart) {
       times.push_back(earlier - delay);
@@ -335,7 +355,6 @@ void Decoder::seekToKey(int64_t keyPts) {
     if (ret < 0) {
       continue;
     }
-    ++stats_.seeks;
     avcodec_flush_buffers(codec_.get());
     positioned_ = true;
     draining_ = false;
@@ -345,6 +364,7 @@ void Decoder::seekToKey(int64_t keyPts) {
     if (fromStart || readUntilKey(keyPts)) {
       return;
     }
+    seeksOvershoot_ = true;
   }
   throw Error(ErrorCode::CorruptInput, "cannot seek to the keyframe at " +
                                            secondsText(timeline_->secondsSinceOrigin(keyPts)) +
@@ -402,7 +422,7 @@ const AVFrame* Decoder::decodeExact(const Target& target) {
       gopKeyPts_ = time;
     }
     // A non-reference frame is needed only when it is a target itself.
-    codec_->skip_frame = wantedPts_.count(time) != 0 ? AVDISCARD_DEFAULT : AVDISCARD_NONREF;
+    codec_->skip_frame = work_->wantedPts.count(time) != 0 ? AVDISCARD_DEFAULT : AVDISCARD_NONREF;
     ret = avcodec_send_packet(codec_.get(), packet_.get());
     av_packet_unref(packet_.get());
     if (ret == AVERROR_INVALIDDATA) {

@@ -16,8 +16,9 @@
 //
 // Work splits into segments that share nothing: in exact mode the targets
 // decoded from one keyframe, in keyframe mode each keyframe. Several Decoders
-// of one input (lanes) can then decode at once, each taking every lanes-th
-// segment; the extra lanes reuse the first one's Timeline instead of scanning.
+// of one input (lanes) can then decode at once, each taking the next segment
+// from a shared queue when it finished its last; the extra lanes reuse the
+// first one's Timeline instead of scanning (openLane).
 #pragma once
 
 #include <atomic>
@@ -59,6 +60,18 @@ struct DecodeStats {
   int64_t bytesRead = 0;
 };
 
+// The outputs of one extraction, in order, cut into segments, and the queue
+// its lanes take segments from.
+struct Work {
+  SamplingMode mode = SamplingMode::Exact;
+  std::vector<Target> targets;
+  std::vector<size_t> segmentStarts;  // first target of each segment, then targets.size()
+  std::unordered_set<int64_t> wantedPts;
+  std::atomic<size_t> nextSegment{0};
+
+  size_t segmentCount() const { return segmentStarts.size() - 1; }
+};
+
 struct OutputFrame {
   int32_t outputIndex = 0;
   int32_t frameIndex = 0;
@@ -72,40 +85,37 @@ class Decoder {
   // `cancel` may be null; when it becomes true, work in progress stops with
   // ErrorCode::Aborted at the next packet or blocking read.
   Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel);
-  // Another lane of an input already scanned by a Decoder with `timeline`.
-  Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel,
-          std::shared_ptr<const Timeline> timeline);
+  // Another decoder of the same input, `input` reading the same bytes: it
+  // shares this one's Timeline and skips the scan.
+  std::unique_ptr<Decoder> openLane(std::unique_ptr<Input> input) const;
 
   // ---- metadata ---------------------------------------------------------
   const VideoInfo& info() const { return info_; }
-  std::shared_ptr<const Timeline> timeline() const { return timeline_; }
   size_t frameBytes() const;  // one RGB24 frame, before rotation
 
   // ---- sampling ---------------------------------------------------------
   // Plans the outputs of the whole video.
-  void plan(SamplingMode mode, double intervalSeconds);
-  // Outputs of the whole plan, and segments (the most lanes worth using).
-  size_t outputCount() const { return plan_.size(); }
-  size_t segmentCount() const { return segments_.empty() ? 0 : segments_.back() + 1; }
-  // Keeps the segments of this lane (lane < lanes) and opens the codec. With
-  // one lane the codec may use threads of its own; with more, the lanes are
-  // the parallelism.
-  void assign(int lane, int lanes);
+  std::shared_ptr<Work> plan(SamplingMode mode, double intervalSeconds) const;
+  // Opens the codec to decode segments of `work`. With one lane the codec
+  // may use threads of its own; with more, the lanes are the parallelism.
+  void start(std::shared_ptr<Work> work, bool codecThreads);
   // Decodes this lane's next output as packed RGB24 into `rgb`, which holds
-  // at least frameBytes(). Returns false when the lane gave all its outputs.
+  // at least frameBytes(), taking a new segment from the work when the last
+  // one is done. Returns false when no segment is left.
   bool next(uint8_t* rgb, size_t capacity, OutputFrame& out);
 
   DecodeStats stats() const;
 
  private:
   // ---- construction ----
+  Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel, const Decoder& first);
   void selectStream();
   void scan();
   // Where the container says the video stream ends (seconds, the stream's
   // own clock), or 0 when it says nothing.
   double declaredEndTime() const;
   void describe();
-  void openCodec(SamplingMode mode, bool threads);
+  void openCodec(bool threads);
 
   // ---- demuxing and seeking ----
   // Reads the next packet of our stream into packet_; false at the end.
@@ -134,19 +144,16 @@ class Decoder {
   VideoInfo info_;
   std::shared_ptr<const Timeline> timeline_;
 
-  SamplingMode mode_ = SamplingMode::Exact;
-  std::vector<Target> plan_;               // every output, in order
-  std::vector<size_t> segments_;           // parallel to plan_
-  std::vector<Target> targets_;            // this lane's, in output order
-  std::vector<int32_t> outputIndices_;     // parallel to targets_
-  std::unordered_set<int64_t> wantedPts_;
-  size_t nextTarget_ = 0;
+  std::shared_ptr<Work> work_;
+  size_t cursor_ = 0;      // next target of the current segment
+  size_t segmentEnd_ = 0;  // end of the current segment
 
   // Decoding position. After a seek, packets are dropped until the keyframe
   // awaited; gopKeyPts_ is the last keyframe sent to the decoder.
   bool positioned_ = false;
   bool draining_ = false;
-  bool havePacket_ = false;  // packet_ holds a packet not yet sent
+  bool havePacket_ = false;
+  bool seeksOvershoot_ = false;  // the demuxer landed past a keyframe once  // packet_ holds a packet not yet sent
   int64_t gopKeyPts_ = Timeline::kStreamStart;
   int64_t lastDecodedPts_ = Timeline::kStreamStart;
   int64_t lastOutputPts_ = AV_NOPTS_VALUE;

@@ -31,7 +31,7 @@ struct DictionaryDeleter {
 
 }  // namespace
 
-FormatContextPtr Input::open(const std::atomic<bool>* cancel) const {
+FormatContextPtr Input::open(const std::atomic<bool>* cancel, bool probeStreams) const {
   AVFormatContext* raw = avformat_alloc_context();
   if (raw == nullptr) {
     throw Error(ErrorCode::Internal, "avformat_alloc_context: out of memory");
@@ -70,8 +70,9 @@ FormatContextPtr Input::open(const std::atomic<bool>* cancel) const {
                 what + ": not a video container vsnap reads (" + avErrorText(ret) + ")");
   }
   FormatContextPtr ctx(raw);
-  checkAv(avformat_find_stream_info(ctx.get(), nullptr), "avformat_find_stream_info",
-          ErrorCode::CorruptInput);
+  if (probeStreams) {
+    checkAv(avformat_find_stream_info(ctx.get(), nullptr), "avformat_find_stream_info", ErrorCode::CorruptInput);
+  }
   return ctx;
 }
 

@@ -20,9 +20,10 @@ class Input {
  public:
   virtual ~Input() = default;
 
-  // Opens and probes the container. `cancel`, when set, makes blocking I/O
-  // give up (through the context's interrupt callback).
-  FormatContextPtr open(const std::atomic<bool>* cancel) const;
+  // Opens the container and, with `probeStreams`, reads ahead to learn its
+  // streams' parameters. `cancel`, when set, makes blocking I/O give up
+  // (through the context's interrupt callback).
+  FormatContextPtr open(const std::atomic<bool>* cancel, bool probeStreams) const;
 
   // How the input is named in error messages.
   virtual std::string describe() const = 0;

