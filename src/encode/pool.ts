@@ -39,6 +39,14 @@ export async function encodeFrame(task: EncodeTask): Promise<Buffer> {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/**
+ * Starts the workers now, so that their start-up (loading sharp) overlaps
+ * the caller's own work instead of delaying the first encode.
+ */
+export function startEncodePool(): void {
+  sharedPool();
+}
+
 /** Stops the workers; the next encode starts a new pool. */
 export async function shutdownEncodePool(): Promise<void> {
   const current = pool;

@@ -21,7 +21,7 @@
 
 import { availableParallelism } from 'node:os';
 
-import { encodeFrame, encodeThreads } from '../encode/pool.js';
+import { encodeFrame, encodeThreads, startEncodePool } from '../encode/pool.js';
 import { aborted, runAlreadyIterated } from '../errors.js';
 import type { ImageFormat, ResolvedSnapshotOptions } from '../options.js';
 import { raceAbort } from './abort.js';
@@ -154,6 +154,8 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
       const extractor = backend.createExtractor(this.#input, { mode, interval, lanes: this.#lanes });
       this.#extractor = extractor;
       signal?.addEventListener('abort', this.#onAbort, { once: true });
+      // The encode workers load sharp while the input is scanned.
+      startEncodePool();
       const opened = await raceAbort(extractor.open(), signal);
       return {
         extractor,
