@@ -1,0 +1,131 @@
+// Every contender behind one interface, each run from the command line the
+// way a user runs it (process start-up included):
+//   { name, family, command(input, interval, outDir) → argv,
+//     run(input, interval, outDir) → { outputs: [{ path, frameTime?, frameIndex? }],
+//                                       framesDecoded, framesDecodedSource, stats?,
+//                                       wallMs, cpuMs, peakRssKiB } }
+// `family` names the rule a contender's outputs follow: 'exact' (one frame per
+// target), 'keyframe' (vsnap's keyframe mode) or 'all-keyframes' (every
+// keyframe, no interval). `framesDecodedSource` says where framesDecoded comes
+// from: the contender's own report, or the oracle for ffmpeg, which reports
+// no decode count.
+import { readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { formatCommand, runMeasured } from './process.mjs';
+
+/** JPEG quality on the libjpeg scale, for vsnap and Pillow. */
+export const JPEG_QUALITY = 80;
+// ffmpeg's mjpeg quantiser scale has no libjpeg equivalent: -q:v 4 gives
+// files of about the size Pillow writes at quality 80 for the test video.
+const FFMPEG_QSCALE = '4';
+
+/** `vsnapRoot`: the package to run, with bin/, dist/ and build/ (vsnap-build.mjs). */
+export function vsnapContender(vsnapRoot, mode) {
+  const command = (input, interval, outDir) => [
+    process.execPath, join(vsnapRoot, 'bin/vsnap'), 'extract', input,
+    '--interval', String(interval), '--format', 'jpg', '--quality', String(JPEG_QUALITY),
+    '--mode', mode, '--out', outDir, '--json',
+  ];
+  return {
+    name: `vsnap ${mode}`,
+    family: mode,
+    command,
+    async run(input, interval, outDir) {
+      const argv = command(input, interval, outDir);
+      const { stdout, wallMs, cpuMs, peakRssKiB } = await runMeasured(argv, { cwd: vsnapRoot });
+      const report = parseJsonLine(stdout, argv);
+      if (report.usage?.image_count !== report.data.length) {
+        throw new Error(`vsnap ${mode}: usage.image_count ${report.usage?.image_count} but ${report.data.length} entries in data`);
+      }
+      return {
+        outputs: report.data.map((d) => ({ path: resolve(vsnapRoot, d.path), frameTime: d.frame_time, frameIndex: d.frame_index })),
+        framesDecoded: report.stats.framesDecoded,
+        framesDecodedSource: 'reported',
+        stats: report.stats,
+        wallMs,
+        cpuMs,
+        peakRssKiB,
+      };
+    },
+  };
+}
+
+/**
+ * The fps filter. `round=up` makes it pick, for output k, the last frame with
+ * time <= k * interval, which is vsnap's exact rule; the default (round=near)
+ * picks the last frame before (k + 0.5) * interval. The cost is the same:
+ * every frame is decoded either way.
+ */
+export function ffmpegFpsContender(oracle) {
+  const command = (input, interval, outDir) => [
+    'ffmpeg', '-hide_banner', '-loglevel', 'error', '-nostdin', '-i', input,
+    '-vf', `fps=fps=1/${interval}:round=up`, '-q:v', FFMPEG_QSCALE, join(outDir, 'frame_%d.jpg'),
+  ];
+  return ffmpegContender('ffmpeg fps filter', 'exact', command, () => oracle.frameCount);
+}
+
+/** Every keyframe: the decoder skips all other frames. */
+export function ffmpegKeyframesContender(oracle) {
+  const command = (input, _interval, outDir) => [
+    'ffmpeg', '-hide_banner', '-loglevel', 'error', '-nostdin', '-skip_frame', 'nokey', '-i', input,
+    '-fps_mode', 'passthrough', '-q:v', FFMPEG_QSCALE, join(outDir, 'key_%d.jpg'),
+  ];
+  return ffmpegContender('ffmpeg skip_frame nokey', 'all-keyframes', command, () => oracle.keyframeIndices.length);
+}
+
+/** bench/peers/pyav_snapshot.py: a seek for every target, then decode forward to it. */
+export function pyavContender(repoRoot) {
+  const command = (input, interval, outDir) => [
+    '/usr/bin/python3', join(repoRoot, 'bench/peers/pyav_snapshot.py'), input,
+    '--interval', String(interval), '--quality', String(JPEG_QUALITY), '--out', outDir,
+  ];
+  return {
+    name: 'PyAV seek per target',
+    family: 'exact',
+    command,
+    async run(input, interval, outDir) {
+      const argv = command(input, interval, outDir);
+      const { stdout, wallMs, cpuMs, peakRssKiB } = await runMeasured(argv);
+      const report = parseJsonLine(stdout, argv);
+      return {
+        outputs: report.outputs.map((o) => ({ path: o.path, frameTime: o.frame_time })),
+        framesDecoded: report.frames_decoded,
+        framesDecodedSource: 'reported',
+        stats: { seeks: report.seeks, framesDecoded: report.frames_decoded },
+        wallMs,
+        cpuMs,
+        peakRssKiB,
+      };
+    },
+  };
+}
+
+function ffmpegContender(name, family, command, framesDecoded) {
+  return {
+    name,
+    family,
+    command,
+    async run(input, interval, outDir) {
+      const { wallMs, cpuMs, peakRssKiB } = await runMeasured(command(input, interval, outDir));
+      const files = (await readdir(outDir)).filter((f) => f.endsWith('.jpg'));
+      const numberOf = (file) => Number(file.match(/_(\d+)\.jpg$/)[1]);
+      files.sort((a, b) => numberOf(a) - numberOf(b));
+      return {
+        outputs: files.map((f) => ({ path: join(outDir, f) })),
+        framesDecoded: framesDecoded(),
+        framesDecodedSource: 'oracle',
+        wallMs,
+        cpuMs,
+        peakRssKiB,
+      };
+    },
+  };
+}
+
+function parseJsonLine(stdout, argv) {
+  const lines = stdout.trim().split('\n');
+  if (lines.length !== 1 || !lines[0].startsWith('{')) {
+    throw new Error(`expected one JSON line on stdout of ${formatCommand(argv)}, got:\n${stdout.slice(0, 2000)}`);
+  }
+  return JSON.parse(lines[0]);
+}

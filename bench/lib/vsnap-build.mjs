@@ -1,0 +1,24 @@
+// The vsnap build under test, frozen: a copy of what `bin/vsnap` runs (bin/,
+// dist/, the native addon, package.json), so that the verification and every
+// timed run use one build even if the checkout is rebuilt meanwhile. The copy
+// lies inside the checkout, so Node resolves its dependencies from the
+// checkout's node_modules, the nearest one up the tree.
+import { existsSync } from 'node:fs';
+import { cp, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const BUILD_FILES = ['bin/vsnap', 'dist', 'build/Release/vsnap.node', 'package.json'];
+
+export function assertVsnapBuilt(repoRoot) {
+  for (const file of BUILD_FILES) {
+    if (!existsSync(join(repoRoot, file))) throw new Error(`${file} is missing: build vsnap first with "npm run build"`);
+  }
+}
+
+export async function freezeVsnapBuild(repoRoot, dir) {
+  await mkdir(dir, { recursive: true });
+  for (const file of BUILD_FILES) {
+    await cp(join(repoRoot, file), join(dir, file), { recursive: true, preserveTimestamps: true });
+  }
+  return dir;
+}
