@@ -1,15 +1,16 @@
 /**
  * The hand-off between the decode lanes (producers) and the iterator (one
  * consumer): it puts the lanes' outputs back into plan order and bounds how
- * many each lane may hold.
+ * many frames are alive.
  *
- * A lane acquires one of its `perLane` slots before it allocates and decodes
- * a frame; the consumer releases the slot once it has received that output.
- * So at most lanes * perLane raw frames are alive, and no more snapshots than
- * that wait to be taken. Progress is certain: the output the consumer waits
- * for is the next one of some lane (each lane gives its outputs in
- * increasing order), and that lane holds no slot, since all of its earlier
- * outputs were taken already.
+ * A lane acquires a slot before it allocates and decodes a frame; the
+ * consumer releases the slot once it has received that output. There are
+ * `slots` in all: one reserved for each lane, the rest shared, so that a lane
+ * whose outputs come later in the plan can run ahead while another decodes a
+ * long segment. Progress is certain: the output the consumer waits for is the
+ * next one of some lane (each lane gives its outputs in increasing order),
+ * and that lane holds no slot, since all of its earlier outputs were taken,
+ * so its reserved slot is free.
  *
  * Every index 0 .. outputCount-1 must come exactly once. A backend that
  * breaks that (an index twice, out of range or out of order within a lane,
@@ -22,7 +23,7 @@ import { internal } from '../errors.js';
 export type Taken<T> = { done: false; lane: number; item: T } | { done: true };
 
 export class OutputMerger<T> {
-  readonly #perLane: number;
+  readonly #shared: number;
   readonly #outputCount: number;
   readonly #held: number[];
   readonly #lastIndex: number[];
@@ -34,8 +35,9 @@ export class OutputMerger<T> {
   #closed = false;
   #wakeConsumer: (() => void) | undefined;
 
-  constructor(lanes: number, perLane: number, outputCount: number) {
-    this.#perLane = perLane;
+  /** `slots` is at least `lanes`. */
+  constructor(lanes: number, slots: number, outputCount: number) {
+    this.#shared = Math.max(0, slots - lanes);
     this.#outputCount = outputCount;
     this.#held = new Array<number>(lanes).fill(0);
     this.#lastIndex = new Array<number>(lanes).fill(-1);
@@ -45,7 +47,7 @@ export class OutputMerger<T> {
 
   /** Resolves true once a slot is held for `lane`, false once closed. */
   async acquire(lane: number): Promise<boolean> {
-    while (!this.#closed && (this.#held[lane] ?? 0) >= this.#perLane) {
+    while (!this.#closed && !this.#canAcquire(lane)) {
       await new Promise<void>((resolve) => {
         this.#wakeLane[lane] = resolve;
       });
@@ -101,15 +103,24 @@ export class OutputMerger<T> {
     }
   }
 
+  /** The consumer received an output of `lane`: its slot is free again. */
   release(lane: number): void {
     this.#held[lane] = (this.#held[lane] ?? 0) - 1;
-    this.#wakeTheLane(lane);
+    // A shared slot may have come free: any waiting lane may take it.
+    this.#wakeLane.forEach((_, waiting) => this.#wakeTheLane(waiting));
   }
 
   /** The consumer left: every waiting and later `acquire()` resolves false. */
   close(): void {
     this.#closed = true;
     this.#wakeLane.forEach((_, lane) => this.#wakeTheLane(lane));
+  }
+
+  /** Its reserved slot when free, else a shared one when any is left. */
+  #canAcquire(lane: number): boolean {
+    if ((this.#held[lane] ?? 0) === 0) return true;
+    const borrowed = this.#held.reduce((sum, held) => sum + Math.max(0, held - 1), 0);
+    return borrowed < this.#shared;
   }
 
   #wakeTheLane(lane: number): void {

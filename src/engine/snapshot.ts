@@ -5,11 +5,12 @@
  * iteration, whichever comes first) and is iterated once. The backend decodes
  * on `lanes` lanes in parallel; one loop per lane runs ahead of the consumer,
  * decoding its next frame while the frames before are encoded in the pool.
- * Each lane holds at most floor(maxInFlight / lanes) frames between "decode
- * started" and "snapshot taken by the consumer", so no more than
- * `maxInFlight` raw frames are alive at once, and no more than that many
- * snapshots wait to be taken. Snapshots come out in plan order whatever
- * order the lanes and the encodes finish in (output-merger.ts).
+ * No more than `maxInFlight` frames are between "decode started" and
+ * "snapshot taken by the consumer", so no more than that many raw frames are
+ * alive at once, and no more than that many snapshots wait to be taken. By
+ * default that is as many frames as fit in 96 MiB (15 at 1080p), and never
+ * fewer than lanes + encode threads. Snapshots come out in plan order
+ * whatever order the lanes and the encodes finish in (output-merger.ts).
  *
  * The extractor is closed when the run ends in any way: the plan is done, the
  * consumer leaves early (break / return()), an error, or `signal` aborts. An
@@ -56,7 +57,7 @@ export interface SnapshotPlan {
 export interface PipelineTuning {
   /** Decode lanes to ask the backend for (it may open fewer). Default: availableParallelism. */
   lanes?: number;
-  /** Raw frames alive at most. Default: encode threads + lanes. */
+  /** Raw frames alive at most. Default: what fits in 96 MiB, at least encode threads + lanes. */
   maxInFlight?: number;
 }
 
@@ -78,11 +79,18 @@ const noStats: DecodeStats = Object.freeze({
 
 const ignore = (): void => {};
 
+/** Raw frames in flight by default: a memory budget, so that lanes can run ahead. */
+const inFlightBudgetBytes = 96 * 1024 * 1024;
+
+function defaultInFlight(frameBytes: number, lanes: number): number {
+  return Math.max(lanes + encodeThreads(), Math.floor(inFlightBudgetBytes / Math.max(1, frameBytes)));
+}
+
 export class SnapshotRun implements AsyncIterable<Snapshot> {
   readonly #input: BackendInput;
   readonly #options: ResolvedSnapshotOptions;
   readonly #lanes: number;
-  readonly #maxInFlight: number;
+  readonly #maxInFlight: number | undefined;
   #opening: Promise<OpenedInput> | undefined;
   #extractor: Extractor | undefined;
   #merger: OutputMerger<Promise<Snapshot>> | undefined;
@@ -96,9 +104,9 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
     const lanes = tuning.lanes ?? Math.max(1, availableParallelism());
     this.#input = input;
     this.#options = options;
-    this.#maxInFlight = tuning.maxInFlight ?? encodeThreads() + lanes;
+    this.#maxInFlight = tuning.maxInFlight;
     // Every lane needs a frame of its own to decode into.
-    this.#lanes = Math.max(1, Math.min(lanes, this.#maxInFlight));
+    this.#lanes = Math.max(1, Math.min(lanes, this.#maxInFlight ?? lanes));
   }
 
   /** Resolves once the input is opened and its outputs are planned. */
@@ -119,8 +127,8 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
     const signal = this.#options.signal;
     try {
       const opened = await this.#open();
-      const perLane = Math.max(1, Math.floor(this.#maxInFlight / opened.lanes));
-      const merger = new OutputMerger<Promise<Snapshot>>(opened.lanes, perLane, opened.outputCount);
+      const slots = this.#maxInFlight ?? defaultInFlight(opened.frameBytes, opened.lanes);
+      const merger = new OutputMerger<Promise<Snapshot>>(opened.lanes, Math.max(slots, opened.lanes), opened.outputCount);
       this.#merger = merger;
       if (this.#finished) merger.close();
       const decoding = Array.from({ length: opened.lanes }, (_, lane) => this.#decodeLane(lane, opened, merger));
