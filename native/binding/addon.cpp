@@ -38,8 +38,14 @@ std::string versionText(unsigned version) {
          std::to_string(AV_VERSION_MICRO(version));
 }
 
+// The version of the contract in src/engine/binding.ts. Raise it with every
+// change of that contract, so that a stale build is refused by the loader
+// instead of failing later in the middle of a run.
+constexpr int kBindingVersion = 2;
+
 Napi::Value Versions(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("binding", kBindingVersion);
   out.Set("avformat", versionText(avformat_version()));
   out.Set("avcodec", versionText(avcodec_version()));
   out.Set("swscale", versionText(swscale_version()));

@@ -1,7 +1,8 @@
 /**
  * The contract between TypeScript and a decode backend's native module
- * (build/Release/vsnap.node). Types only: the loader (loader.ts) finds the
- * module, and nothing else imports it.
+ * (build/Release/vsnap.node), and its version. The loader (loader.ts) finds the
+ * module, and nothing else imports it. A change of this contract raises
+ * bindingVersion here and kBindingVersion in native/binding/addon.cpp.
  *
  * Raw frames are packed RGB24, `width * height * 3` bytes, before rotation
  * (rotation is applied when the frame is encoded). Errors thrown or rejected
@@ -93,8 +94,11 @@ export interface NativeExtractor {
   close(): void;
 }
 
+/** The contract version this file describes; the module reports its own in versions().binding. */
+export const bindingVersion = 2;
+
 export interface NativeBinding {
-  versions(): { avformat: string; avcodec: string; swscale: string };
+  versions(): { binding: number; avformat: string; avcodec: string; swscale: string };
   probe(input: NativeInput): Promise<NativeVideoInfo>;
   Extractor: new (
     input: NativeInput,

@@ -7,7 +7,8 @@
  *   1. $VSNAP_NATIVE_PATH, when set
  *   2. <package root>/build/Release/vsnap.node
  *   3. <package root>/build/Debug/vsnap.node
- * The first one that loads and has the shape of binding.ts wins. When none
+ * The first one that loads, has the shape of binding.ts and reports its
+ * contract version (a stale build of an older vsnap does not) wins. When none
  * does, one VSNAP_BACKEND_UNAVAILABLE error lists every candidate with the
  * reason it failed and says how to build the module.
  */
@@ -19,7 +20,7 @@ import { join } from 'node:path';
 import { backendUnavailable, type LoadAttempt, type VsnapError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
 import type { Backend } from './backend.js';
-import type { NativeBinding } from './binding.js';
+import { bindingVersion, type NativeBinding } from './binding.js';
 import { createNativeBackend } from './native-backend.js';
 
 const buildHint =
@@ -77,7 +78,13 @@ function loadNativeBinding(attempts: LoadAttempt[]): NativeBinding | undefined {
       attempts.push({ candidate, reason: `not a vsnap module (missing ${missing.join(', ')})` });
       continue;
     }
-    return loaded as NativeBinding;
+    const binding = loaded as NativeBinding;
+    const version = binding.versions().binding;
+    if (version !== bindingVersion) {
+      attempts.push({ candidate, reason: `built for binding version ${String(version)}, this vsnap needs ${bindingVersion} (a stale build)` });
+      continue;
+    }
+    return binding;
   }
   return undefined;
 }

@@ -1,0 +1,69 @@
+/**
+ * The backend loader, run in child processes because it keeps its outcome
+ * for the life of a process: it takes the first candidate that works and,
+ * when none does, says why for every one of them in one error.
+ */
+
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cp, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const builtIndex = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+
+async function probeWith(
+  env: Record<string, string>,
+  input: string,
+  index = builtIndex,
+): Promise<{ backend?: string; code?: string; message?: string }> {
+  const script = `
+    import(${JSON.stringify(pathToFileURL(index).href)})
+      .then((vsnap) => vsnap.probe(process.argv[1]))
+      .then((info) => console.log(JSON.stringify({ backend: info.backend })))
+      .catch((error) => console.log(JSON.stringify({ code: error.code, message: error.message })));`;
+  const { stdout } = await run(process.execPath, ['-e', script, input], { env: { ...process.env, ...env } });
+  return JSON.parse(stdout) as { backend?: string; code?: string; message?: string };
+}
+
+describe('loadBackend', () => {
+  it('skips a VSNAP_NATIVE_PATH that does not exist and loads the built module', async () => {
+    const result = await probeWith({ VSNAP_NATIVE_PATH: join(tmpdir(), 'no-such-vsnap.node') }, '/nonexistent.mp4');
+    // The backend loaded: the failure is about the input, not the module.
+    expect(result.code).toBe('VSNAP_INPUT_NOT_FOUND');
+  });
+
+  it('refuses a candidate that is not a .node file, and says so', async () => {
+    const impostor = join(tmpdir(), `vsnap-impostor-${process.pid}.js`);
+    const marker = `${impostor}.ran`;
+    await writeFile(impostor, `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'ran');\n`);
+    const result = await probeWith({ VSNAP_NATIVE_PATH: impostor }, '/nonexistent.mp4');
+    expect(result.code).toBe('VSNAP_INPUT_NOT_FOUND');
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('lists every candidate with its reason when none loads', async () => {
+    // A copy of the package without build/: no candidate can load.
+    const root = await mkdtemp(join(tmpdir(), 'vsnap-no-build-'));
+    await cp(fileURLToPath(new URL('../../dist', import.meta.url)), join(root, 'dist'), { recursive: true });
+    await cp(fileURLToPath(new URL('../../package.json', import.meta.url)), join(root, 'package.json'));
+    await symlink(fileURLToPath(new URL('../../node_modules', import.meta.url)), join(root, 'node_modules'));
+    const text = join(root, 'text.node');
+    await writeFile(text, 'not a shared object\n');
+    try {
+      const result = await probeWith({ VSNAP_NATIVE_PATH: text }, '/nonexistent.mp4', join(root, 'dist', 'index.js'));
+      expect(result.code).toBe('VSNAP_BACKEND_UNAVAILABLE');
+      expect(result.message).toContain(text);
+      expect(result.message).toContain(join(root, 'build', 'Release', 'vsnap.node'));
+      expect(result.message).toContain(join(root, 'build', 'Debug', 'vsnap.node'));
+      expect(result.message).toContain('no such file');
+      expect(result.message).toContain('npm run build:native');
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
