@@ -115,14 +115,6 @@ std::vector<double> Timeline::keyframeTimes() const {
   return times;
 }
 
-int32_t Timeline::indexOf(int64_t pts) const {
-  auto it = std::lower_bound(pts_.begin(), pts_.end(), pts);
-  if (it == pts_.end() || *it != pts) {
-    return -1;
-  }
-  return static_cast<int32_t>(it - pts_.begin());
-}
-
 int64_t Timeline::decodeStartFor(int64_t pts) const {
   auto it = std::upper_bound(allKeyPts_.begin(), allKeyPts_.end(), pts);
   return it == allKeyPts_.begin() ? kStreamStart : *(it - 1);

@@ -69,8 +69,6 @@ class Timeline {
   std::vector<double> keyframeTimes() const;
 
   // ---- mapping ----------------------------------------------------------
-  // Display index of the frame with this pts, or -1.
-  int32_t indexOf(int64_t pts) const;
   int64_t decodeStartFor(int64_t pts) const;
   // Where decoding from the very start begins: the first packet's time and
   // byte position (-1 when unknown).
