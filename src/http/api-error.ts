@@ -9,6 +9,8 @@
  * - `InvalidApiKey` (401): the Authorization header is missing, not a
  *   `Bearer` token, or the key is unknown. It names what the caller must fix,
  *   as `InvalidParameter` does, and never says whether a key exists.
+ * - `NotFound` (404): no route answers this method and path. The platform
+ *   names no code for it; `BadRequest.TaskNotExist` would mislead.
  * - `ServiceUnavailable` (503): vsnap is at capacity (task queue full).
  *   The platform's 429 codes mean "this caller exceeded its quota"; overload
  *   is not the caller's doing, and 503 with Retry-After is what HTTP clients,
@@ -28,6 +30,7 @@ const httpCodes = {
   ServiceIdNotExist: 400,
   InvalidApiKey: 401,
   'BadRequest.TaskNotExist': 404,
+  NotFound: 404,
   'Throttling.RateQuota': 429,
   Throttling: 429,
   InternalServerError: 500,
@@ -91,6 +94,15 @@ export function invalidJson(reason: string, cause?: unknown): ApiError {
     parameter: 'body',
     cause,
   });
+}
+
+/** The input video cannot be read; `reason`, from the task floor, names the input and says why. */
+export function unreadableInput(reason: string): ApiError {
+  return new ApiError('InvalidParameter', reason, { parameter: 'input' });
+}
+
+export function routeNotFound(method: string, path: string): ApiError {
+  return new ApiError('NotFound', `No route ${method} ${describeValue(path)}; the API is described at /openapi.json`);
 }
 
 export function serviceIdNotExist(serviceId: string): ApiError {

@@ -1,0 +1,218 @@
+/**
+ * The default TaskQueue: tasks in the embedded SQLite table (task-store.ts),
+ * run by a JobRunner (supervised worker processes), everything in the data
+ * directory, nothing else to install.
+ *
+ * - `submit` spools `input.content` bytes to `DATA_DIR/spool/<task id>`
+ *   (written and fsynced, directory too), then inserts the task; the spool
+ *   file goes when the task finishes. A crash between the two leaves an
+ *   orphan file, swept at the next start.
+ * - Dispatch takes the oldest PENDING task only while the runner is idle (a
+ *   free worker, nobody waiting), so tasks wait in the database, durable,
+ *   not in memory, and a sync call waiting for a worker goes first.
+ * - Retries: an attempt lost to a worker crash (a crash can be the machine's
+ *   doing: the OOM killer, an operator) runs again, up to `maxAttempts`
+ *   crashes in all, then FAILs with the crash message. A timeout or a bad
+ *   input FAILs at once: running it again would do the same.
+ * - At start every RUNNING task goes back to PENDING (the previous process
+ *   died with it), which is how a kill -9 loses nothing. `close` lets
+ *   running tasks finish within the grace period and re-queues the rest.
+ */
+
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+
+import { runnerBusy, runnerClosed, type TaskError, toTaskError } from './errors.js';
+import type { Job, JobResult } from './job.js';
+import type { TaskCounts, TaskQueue, TaskRecord } from './queue.js';
+import type { JobRunner } from './runner.js';
+import { TaskStore, type TaskRow } from './task-store.js';
+
+export interface EmbeddedQueueOptions {
+  dataDir: string;
+  runner: JobRunner;
+  /** PENDING tasks accepted before `submit` answers VSNAP_RUNNER_BUSY. */
+  maxQueuedTasks: number;
+  /** Crashed attempts after which a task FAILs. */
+  maxAttempts?: number;
+}
+
+type FinishedListener = (task: TaskRecord, result?: JobResult) => void;
+
+const defaultMaxAttempts = 2;
+
+export class EmbeddedTaskQueue implements TaskQueue {
+  readonly #store: TaskStore;
+  readonly #runner: JobRunner;
+  readonly #spoolDir: string;
+  readonly #maxQueuedTasks: number;
+  readonly #maxAttempts: number;
+  readonly #listeners: FinishedListener[] = [];
+  readonly #inFlight = new Set<Promise<void>>();
+  #pending: number;
+  #closing = false;
+  #closed: Promise<void> | undefined;
+
+  private constructor(store: TaskStore, spoolDir: string, options: EmbeddedQueueOptions) {
+    this.#store = store;
+    this.#runner = options.runner;
+    this.#spoolDir = spoolDir;
+    this.#maxQueuedTasks = options.maxQueuedTasks;
+    this.#maxAttempts = options.maxAttempts ?? defaultMaxAttempts;
+    this.#pending = store.pendingCount();
+    this.#runner.onSettled(() => this.#dispatch());
+  }
+
+  /** Opens the table in `dataDir`, recovers what a previous process left, and starts dispatching. */
+  static async open(options: EmbeddedQueueOptions): Promise<EmbeddedTaskQueue> {
+    const dataDir = path.resolve(options.dataDir);
+    const spoolDir = path.join(dataDir, 'spool');
+    await mkdir(spoolDir, { recursive: true });
+    const store = new TaskStore(path.join(dataDir, 'tasks.db'));
+    store.requeueAllRunning();
+    await sweepSpool(spoolDir, store.liveInputFiles());
+    const queue = new EmbeddedTaskQueue(store, spoolDir, options);
+    queue.#dispatch();
+    return queue;
+  }
+
+  async submit(workspace: string, job: Job): Promise<TaskRecord> {
+    if (this.#closing) throw runnerClosed();
+    if (this.#pending >= this.#maxQueuedTasks) throw runnerBusy();
+    let stored = job;
+    let inputFile: string | undefined;
+    if (job.source.type === 'bytes') {
+      inputFile = path.join(this.#spoolDir, `${job.taskId}.video`);
+      await writeDurably(inputFile, job.source.data);
+      stored = { ...job, source: { type: 'file', path: inputFile, name: job.source.name } };
+    }
+    const createdAt = Date.now();
+    try {
+      this.#store.insert({ id: job.taskId, workspace, job: stored, inputFile, createdAt });
+    } catch (error) {
+      if (inputFile !== undefined) await rm(inputFile, { force: true });
+      throw error;
+    }
+    this.#pending += 1;
+    this.#dispatch();
+    return { id: job.taskId, workspace, status: 'PENDING', running: false, attempts: 0, createdAt };
+  }
+
+  async get(workspace: string, taskId: string): Promise<TaskRecord | undefined> {
+    const row = this.#store.get(workspace, taskId);
+    return row === undefined ? undefined : toRecord(row);
+  }
+
+  async execute(job: Job): Promise<JobResult> {
+    if (this.#closing) throw runnerClosed();
+    return this.#runner.run(job);
+  }
+
+  async counts(): Promise<TaskCounts> {
+    return this.#store.counts();
+  }
+
+  onFinished(listener: FinishedListener): void {
+    this.#listeners.push(listener);
+  }
+
+  close(graceMs = 0): Promise<void> {
+    this.#closed ??= this.#close(graceMs);
+    return this.#closed;
+  }
+
+  async #close(graceMs: number): Promise<void> {
+    this.#closing = true;
+    await this.#runner.close(graceMs);
+    await Promise.all(this.#inFlight);
+    this.#store.close();
+  }
+
+  /** Starts waiting tasks while a worker is free. */
+  #dispatch(): void {
+    while (!this.#closing && this.#runner.idle) {
+      const row = this.#store.claimNext();
+      if (row === undefined) return;
+      this.#pending -= 1;
+      const settled = this.#run(row).finally(() => {
+        this.#inFlight.delete(settled);
+      });
+      this.#inFlight.add(settled);
+    }
+  }
+
+  async #run(row: TaskRow): Promise<void> {
+    let outcome: { result: JobResult } | { error: TaskError };
+    try {
+      outcome = { result: await this.#runner.run(row.job) };
+    } catch (error) {
+      outcome = { error: toTaskError(error) };
+    }
+    if ('result' in outcome) {
+      if (this.#store.succeed(row.id, row.attempts, outcome.result.data)) await this.#finished(row, outcome.result);
+      return;
+    }
+    const { error } = outcome;
+    const crashed = error.code === 'VSNAP_WORKER_CRASHED';
+    // Closed (shutdown) and busy are the runner's state, not the task's: run it later, uncounted.
+    const notRun = error.code === 'VSNAP_RUNNER_CLOSED' || error.code === 'VSNAP_RUNNER_BUSY';
+    const retry = notRun || (crashed && row.crashes + 1 < this.#maxAttempts);
+    if (retry) {
+      if (this.#store.requeue(row.id, row.attempts, crashed)) this.#pending += 1;
+      this.#dispatch();
+      return;
+    }
+    if (this.#store.fail(row.id, row.attempts, error.message)) await this.#finished(row);
+  }
+
+  async #finished(row: TaskRow, result?: JobResult): Promise<void> {
+    if (row.inputFile !== undefined) await rm(row.inputFile, { force: true });
+    const finished = this.#store.get(row.workspace, row.id);
+    if (finished === undefined) return;
+    const record = toRecord(finished);
+    for (const listener of this.#listeners) listener(record, result);
+  }
+}
+
+function toRecord(row: TaskRow): TaskRecord {
+  const record: TaskRecord = {
+    id: row.id,
+    workspace: row.workspace,
+    status: row.state === 'RUNNING' ? 'PENDING' : row.state,
+    running: row.state === 'RUNNING',
+    attempts: row.attempts,
+    createdAt: row.createdAt,
+  };
+  if (row.data !== undefined) record.data = row.data;
+  if (row.error !== undefined) record.error = row.error;
+  if (row.finishedAt !== undefined) record.finishedAt = row.finishedAt;
+  return record;
+}
+
+/** Writes `bytes` to `file` so that it survives a power cut once this resolves. */
+async function writeDurably(file: string, bytes: Uint8Array): Promise<void> {
+  const temporary = `${file}.${randomUUID()}.tmp`;
+  const handle = await open(temporary, 'wx', 0o600);
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temporary, file);
+  const dir = await open(path.dirname(file), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+/** Removes spool files no unfinished task needs: orphans of a crash between spooling and inserting. */
+async function sweepSpool(spoolDir: string, live: ReadonlySet<string>): Promise<void> {
+  for (const name of await readdir(spoolDir)) {
+    const file = path.join(spoolDir, name);
+    if (!live.has(file)) await rm(file, { force: true, recursive: true });
+  }
+}
