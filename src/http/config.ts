@@ -25,14 +25,15 @@
  * `VSNAP_API_KEYS` and the keys file), so the whole config can be logged.
  */
 
+import { constants as bufferConstants } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { constants as bufferConstants } from 'node:buffer';
 
 import { describeValue } from '../errors.js';
 import { type LogLevel, logLevels } from './logger.js';
+import { maxQps } from './rate-limit.js';
 
 export class ConfigError extends Error {
   readonly code = 'VSNAP_INVALID_CONFIG';
@@ -159,7 +160,7 @@ const settings: { readonly [K in SettingName]: Setting<NonNullable<ServeConfig[K
     description: 'tasks database, spooled uploads, oss:// objects (DATA_DIR/oss/BUCKET/KEY), the generated API key',
   },
   keysFile: { env: 'VSNAP_KEYS_FILE', rule: pathRule, default: 'none', description: 'JSON file of API keys with optional per-key QPS and name' },
-  defaultQps: { rule: integer(1, 1_000_000), default: String(serveDefaults.defaultQps), description: 'requests per second allowed to a key without its own qps' },
+  defaultQps: { rule: integer(1, maxQps), default: String(serveDefaults.defaultQps), description: 'requests per second allowed to a key without its own qps' },
   workers: { env: 'VSNAP_WORKERS', rule: integer(1, 1024), default: 'CPU cores', description: 'worker processes decoding videos' },
   maxQueuedTasks: {
     rule: integer(1, 1_000_000_000),

@@ -4,14 +4,15 @@
  * A key with limit `qps` holds at most `qps` tokens (its burst) and earns
  * `qps` tokens per second; each request admitted spends one. So a client
  * that keeps to `qps` requests per second, in even steps or in one burst per
- * second, is never refused, and no client gets more than `qps` requests
- * through in a burst nor more than `qps` per second over any longer run.
+ * second, is never refused, and no client gets more than `qps × (1 + t)`
+ * requests through in any span of t seconds.
  * A refused request spends nothing, so a client that backs off as told by
  * Retry-After gets through at once.
  *
- * `take` answers 0 when the request may go on, else the whole seconds to
- * wait before one token is there (at least 1, the unit of Retry-After). It
- * throws nothing: the route layer turns a wait into rateQuotaExceeded.
+ * `take` answers undefined when the request may go on, else the whole
+ * seconds to wait before one token is there (at least 1, the unit of
+ * Retry-After). It throws nothing: the route layer turns a wait into
+ * rateQuotaExceeded.
  *
  * Memory: a bucket that has refilled completely is the same as no bucket,
  * so such buckets are dropped by a sweep at most every `sweepIntervalMs`;
@@ -22,6 +23,12 @@
  */
 
 import { performance } from 'node:perf_hooks';
+
+/**
+ * The highest rate a key or the default may be given. The bucket works at
+ * any rate; the ceiling only catches a mistyped setting.
+ */
+export const maxQps = 1_000_000;
 
 interface Bucket {
   tokens: number;
@@ -45,10 +52,10 @@ export class RateLimiter {
 
   /**
    * Admits one request of `keyId` at `qps` requests per second (a positive
-   * number, as the KeyRing guarantees). Returns 0 when admitted, else the
-   * seconds to wait.
+   * number, as the KeyRing guarantees). Returns undefined when admitted,
+   * else the seconds to wait.
    */
-  take(keyId: string, qps: number, now: number = performance.now()): number {
+  take(keyId: string, qps: number, now: number = performance.now()): number | undefined {
     this.#sweep(now);
     let bucket = this.#buckets.get(keyId);
     if (bucket === undefined) {
@@ -61,7 +68,7 @@ export class RateLimiter {
     bucket.updatedAt = now;
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
-      return 0;
+      return undefined;
     }
     return Math.max(1, Math.ceil((1 - bucket.tokens) / qps));
   }
