@@ -49,7 +49,7 @@ describe('RateLimiter', () => {
     const wait = limiter.take('k', 2, 0);
     expect(wait).toBe(1);
     for (let t = 1; t < 500; t += 7) limiter.take('k', 2, t);
-    expect(limiter.take('k', 2, wait * 1000)).toBeUndefined();
+    expect(limiter.take('k', 2, (wait as number) * 1000)).toBeUndefined();
   });
 
   it('keeps each key to its own bucket and rate', () => {
