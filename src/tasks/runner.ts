@@ -28,7 +28,7 @@ export interface JobRunner {
   /** True when a job given now would start at once. */
   readonly idle: boolean;
   load(): RunnerLoad;
-  /** Calls `listener` each time a job settles (a worker may have become free). */
+  /** Calls `listener` each time a worker may have become free: a job settled, or a new worker is ready. */
   onSettled(listener: () => void): void;
   /**
    * Stops taking jobs; waits up to `graceMs` for running jobs to finish, then
