@@ -148,11 +148,18 @@ export function parseApiKeysVariable(value: string, variable = 'VSNAP_API_KEYS')
 
 /** The keys of a keys file (the format is in the module comment). */
 export function readKeysFile(file: string): ApiKeySpec[] {
-  let parsed: unknown;
+  let text: string;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new ConfigError(`Cannot read the keys file ${file}: ${(error as Error).message}`, { setting: 'keysFile', cause: error });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // V8's message quotes the text near the fault, which may be a key: neither it nor the error is kept.
+    throw new ConfigError(`The keys file ${file} is not valid JSON`, { setting: 'keysFile' });
   }
   const keys = isPlainObject(parsed) && Object.keys(parsed).every((field) => field === 'keys') ? parsed.keys : undefined;
   if (!Array.isArray(keys) || keys.length === 0) {
