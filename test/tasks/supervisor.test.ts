@@ -7,6 +7,7 @@
 
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -100,14 +101,22 @@ async function longJob(taskId: string): Promise<Job> {
   return { taskId, source, interval: 0.01, format: 'png', mode: 'exact', output: { type: 'base64' } };
 }
 
+/**
+ * Whether the process exists and is not a zombie. An orphan that exited
+ * stays a zombie until init reaps it, which some container inits do only
+ * now and then; a zombie runs nothing. /proc is Linux's, the platform the
+ * service targets.
+ */
 function isAlive(pid: number): boolean {
+  let stat: string;
   try {
-    process.kill(pid, 0);
-    return true;
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw error;
   }
+  // "pid (comm) state ...": comm may hold spaces and parentheses, so the state follows the last ')'.
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
 }
 
 function codeOf(error: unknown): string {
@@ -381,6 +390,30 @@ describe('worker-main', () => {
     child.disconnect();
     expect(await exited).toEqual([0, null]);
     expect(Buffer.concat(output).length).toBe(0);
+  });
+
+  it('does not outlive a server killed with SIGKILL, even mid-job', async () => {
+    // A server in a process of its own: it starts a supervisor, gives its worker a long job and reports the pid.
+    const server = path.join(root, 'server.mjs');
+    const supervisorUrl = new URL(`file://${path.join(packageRoot(), 'dist', 'tasks', 'supervisor.js')}`).href;
+    await fs.writeFile(
+      server,
+      [
+        `import { WorkerSupervisor } from ${JSON.stringify(supervisorUrl)};`,
+        `const supervisor = await WorkerSupervisor.start({ workers: 1, storeConfig: { type: 'local', dataDir: ${JSON.stringify(dataDir)} },`,
+        "  onEvent: (event) => { if (event.type === 'job-started') process.send(event.pid); } });",
+        `supervisor.run(${JSON.stringify(await longJob('orphaned'))}).catch(() => {});`,
+      ].join('\n'),
+    );
+    const child = fork(server, [], { execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const [workerPid] = (await once(child, 'message')) as [number];
+    expect(isAlive(workerPid)).toBe(true);
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+    const deadline = Date.now() + 5000;
+    while (isAlive(workerPid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(isAlive(workerPid)).toBe(false);
   });
 
   it('exits with code 2 on a message that is not a job', async () => {
