@@ -88,16 +88,18 @@ export class KeyRing {
     const entries: Entry[] = [];
     for (const spec of specs) {
       const defect = keyDefect(spec.key);
-      if (defect !== undefined) throw new ConfigError(`Expected ${keyForm} for ${spec.source} but received ${defect}`, { setting: 'apiKeys' });
+      if (defect !== undefined)
+        throw new ConfigError(`Expected ${keyForm} for ${spec.source} but received ${defect}`, 'apiKeys');
       if (spec.qps !== undefined && !(Number.isInteger(spec.qps) && spec.qps >= 1 && spec.qps <= maxQps)) {
-        throw new ConfigError(`Expected an integer from 1 to ${maxQps} for the qps of ${spec.source} but received ${String(spec.qps)}`, {
-          setting: 'apiKeys',
-        });
+        throw new ConfigError(
+          `Expected an integer from 1 to ${maxQps} for the qps of ${spec.source} but received ${String(spec.qps)}`,
+          'apiKeys',
+        );
       }
       if (spec.name !== undefined && !keyName.test(spec.name)) {
         throw new ConfigError(
           `Expected a name of 1 to 64 characters from A-Z a-z 0-9 . _ - (starting with a letter or digit) for the name of ${spec.source} but received ${JSON.stringify(spec.name)}`,
-          { setting: 'apiKeys' },
+          'apiKeys',
         );
       }
       const digest = sha256(spec.key);
@@ -105,7 +107,7 @@ export class KeyRing {
       const twin = entries.find((e) => e.digest.equals(digest) || e.identity.id === id);
       if (twin !== undefined) {
         const what = twin.digest.equals(digest) ? 'the same key' : `the same name ${JSON.stringify(id)}`;
-        throw new ConfigError(`${spec.source} has ${what} as ${twin.source}; keys and names must be unique`, { setting: 'apiKeys' });
+        throw new ConfigError(`${spec.source} has ${what} as ${twin.source}; keys and names must be unique`, 'apiKeys');
       }
       entries.push({ digest, identity: Object.freeze({ id, qps: spec.qps ?? defaultQps }), source: spec.source });
     }
@@ -140,7 +142,10 @@ export function parseApiKeysVariable(value: string, variable = 'VSNAP_API_KEYS')
     if (qps === undefined) return { key, source };
     if (rest.length > 0 || !/^[0-9]+$/.test(qps)) {
       const received = rest.length > 0 ? 'more than one ":"' : `the QPS ${JSON.stringify(qps)}`;
-      throw new ConfigError(`Expected KEY or KEY:QPS, QPS an integer, for ${source} but received ${received}`, { setting: 'apiKeys' });
+      throw new ConfigError(
+        `Expected KEY or KEY:QPS, QPS an integer, for ${source} but received ${received}`,
+        'apiKeys',
+      );
     }
     return { key, qps: Number(qps), source };
   });
@@ -152,37 +157,49 @@ export function readKeysFile(file: string): ApiKeySpec[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(`Cannot read the keys file ${file}: ${(error as Error).message}`, { setting: 'keysFile', cause: error });
+    throw new ConfigError(`Cannot read the keys file ${file}: ${(error as Error).message}`, 'keysFile', error);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
     // V8's message quotes the text near the fault, which may be a key: neither it nor the error is kept.
-    throw new ConfigError(`The keys file ${file} is not valid JSON`, { setting: 'keysFile' });
+    throw new ConfigError(`The keys file ${file} is not valid JSON`, 'keysFile');
   }
-  const keys = isPlainObject(parsed) && Object.keys(parsed).every((field) => field === 'keys') ? parsed.keys : undefined;
+  const keys =
+    isPlainObject(parsed) && Object.keys(parsed).every((field) => field === 'keys') ? parsed.keys : undefined;
   if (!Array.isArray(keys) || keys.length === 0) {
-    throw new ConfigError(`Expected {"keys": [{"key": ..., "name"?: ..., "qps"?: ...}, ...]} with at least one key in the keys file ${file}`, {
-      setting: 'keysFile',
-    });
+    throw new ConfigError(
+      `Expected {"keys": [{"key": ..., "name"?: ..., "qps"?: ...}, ...]} with at least one key in the keys file ${file}`,
+      'keysFile',
+    );
   }
   return keys.map((item: unknown, index) => {
     const source = `keys[${index}] in ${file}`;
-    if (!isPlainObject(item)) throw new ConfigError(`Expected an object for ${source}`, { setting: 'keysFile' });
+    if (!isPlainObject(item)) throw new ConfigError(`Expected an object for ${source}`, 'keysFile');
     const unknown = Object.keys(item).find((field) => !['key', 'name', 'qps'].includes(field));
     const defect =
-      unknown !== undefined ? `the unknown field ${JSON.stringify(unknown)}`
-      : typeof item.key !== 'string' ? 'no "key" string'
-      : item.name !== undefined && typeof item.name !== 'string' ? 'a "name" that is not a string'
-      : item.qps !== undefined && typeof item.qps !== 'number' ? 'a "qps" that is not a number'
-      : undefined;
+      unknown !== undefined
+        ? `the unknown field ${JSON.stringify(unknown)}`
+        : typeof item.key !== 'string'
+          ? 'no "key" string'
+          : item.name !== undefined && typeof item.name !== 'string'
+            ? 'a "name" that is not a string'
+            : item.qps !== undefined && typeof item.qps !== 'number'
+              ? 'a "qps" that is not a number'
+              : undefined;
     if (defect !== undefined) {
-      throw new ConfigError(`Expected {"key": string, "name"?: string, "qps"?: number} for ${source} but received ${defect}`, {
-        setting: 'keysFile',
-      });
+      throw new ConfigError(
+        `Expected {"key": string, "name"?: string, "qps"?: number} for ${source} but received ${defect}`,
+        'keysFile',
+      );
     }
-    return { key: item.key as string, name: item.name as string | undefined, qps: item.qps as number | undefined, source };
+    return {
+      key: item.key as string,
+      name: item.name as string | undefined,
+      qps: item.qps as number | undefined,
+      source,
+    };
   });
 }
 
@@ -225,11 +242,14 @@ function readGeneratedKey(file: string): string | undefined {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ConfigError(`Cannot read the generated key file ${file}: ${(error as Error).message}`, { setting: 'apiKeys', cause: error });
+    throw new ConfigError(`Cannot read the generated key file ${file}: ${(error as Error).message}`, 'apiKeys', error);
   }
   const key = text.trim();
   if (keyDefect(key) !== undefined) {
-    throw new ConfigError(`The generated key file ${file} does not hold a valid key; delete it to have a new one made`, { setting: 'apiKeys' });
+    throw new ConfigError(
+      `The generated key file ${file} does not hold a valid key; delete it to have a new one made`,
+      'apiKeys',
+    );
   }
   return key;
 }

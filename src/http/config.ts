@@ -10,8 +10,8 @@
  *      `maxQueuedSync` twice `workers`, so both follow the machine).
  *
  * Every setting has a key in the file (its name, camelCase); only the ones
- * an operator sets per deployment have a flag or an environment variable.
- * `serveSettings` is the table of all of them, for the README and help.
+ * an operator sets per deployment have a flag or an environment variable
+ * (config-settings.ts, whose `serveSettings` table is re-exported here).
  *
  * Values are checked strictly: in the file a number must be a JSON number,
  * in flags and the environment it must be written in plain digits. Relative
@@ -25,48 +25,36 @@
  * `VSNAP_API_KEYS` and the keys file), so the whole config can be logged.
  */
 
-import { constants as bufferConstants } from 'node:buffer';
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 import { describeValue } from '../errors.js';
-import { type LogLevel, logLevels } from './logger.js';
-import { maxQps } from './rate-limit.js';
+import {
+  pathRule,
+  type Rule,
+  type ServeConfig,
+  type ServeFlag,
+  type Setting,
+  type SettingName,
+  serveDefaults,
+  settingNames,
+  settings,
+} from './config-settings.js';
+
+export { type ServeConfig, type ServeFlag, type SettingDoc, serveDefaults, serveSettings } from './config-settings.js';
 
 export class ConfigError extends Error {
   readonly code = 'VSNAP_INVALID_CONFIG';
   /** The setting at fault (`port`), when one is. */
   readonly setting: string | undefined;
 
-  constructor(message: string, details: { setting?: string; cause?: unknown } = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+  constructor(message: string, setting?: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
     this.name = 'ConfigError';
-    this.setting = details.setting;
+    this.setting = setting;
   }
 }
-
-export interface ServeConfig {
-  host: string;
-  port: number;
-  /** Absolute. */
-  dataDir: string;
-  /** Absolute; the JSON keys file auth.ts reads, when configured. */
-  keysFile: string | undefined;
-  /** Absolute; the config file that was read, when one was. */
-  configFile: string | undefined;
-  defaultQps: number;
-  workers: number;
-  maxQueuedTasks: number;
-  maxQueuedSync: number;
-  jobTimeoutMs: number;
-  maxBodyBytes: number;
-  shutdownGraceMs: number;
-  logLevel: LogLevel;
-}
-
-export type ServeFlag = 'port' | 'host' | 'data-dir' | 'config';
 
 export interface LoadServeConfigOptions {
   /** String flag values as the command line gave them, by name without dashes. */
@@ -74,145 +62,6 @@ export interface LoadServeConfigOptions {
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
 }
-
-type SettingName = Exclude<keyof ServeConfig, 'configFile'>;
-
-/** One row of the settings table. */
-export interface SettingDoc {
-  name: string;
-  flag: string | undefined;
-  env: string | undefined;
-  fileKey: string | undefined;
-  default: string;
-  description: string;
-}
-
-export const serveDefaults = Object.freeze({
-  host: '127.0.0.1',
-  port: 8080,
-  dataDir: 'data',
-  defaultQps: 5,
-  maxQueuedTasks: 10_000,
-  syncQueuePerWorker: 2,
-  jobTimeoutMs: 10 * 60_000,
-  maxBodyBytes: 256 * 1024 * 1024,
-  shutdownGraceMs: 30_000,
-  logLevel: 'info' as LogLevel,
-});
-
-/** A check of one value: what it must be, and the value if it is (paths resolved against `base`). */
-interface Rule<T> {
-  expects: string;
-  numeric: boolean;
-  accept(value: unknown, base: string): T | undefined;
-}
-
-function integer(min: number, max: number): Rule<number> {
-  return {
-    expects: `an integer from ${min} to ${max}`,
-    numeric: true,
-    accept: (value) => (Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max ? (value as number) : undefined),
-  };
-}
-
-const hostLabel = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
-
-const hostRule: Rule<string> = {
-  expects: 'an IP address or a host name',
-  numeric: false,
-  accept: (value) =>
-    typeof value === 'string' && (isIP(value) !== 0 || (value.length <= 253 && value.split('.').every((l) => hostLabel.test(l))))
-      ? value
-      : undefined,
-};
-
-const pathRule: Rule<string> = {
-  expects: 'a non-empty path',
-  numeric: false,
-  accept: (value, base) => (typeof value === 'string' && value !== '' && !value.includes('\0') ? path.resolve(base, value) : undefined),
-};
-
-const logLevelRule: Rule<LogLevel> = {
-  expects: `one of ${logLevels.join(', ')}`,
-  numeric: false,
-  accept: (value) => ((logLevels as readonly unknown[]).includes(value) ? (value as LogLevel) : undefined),
-};
-
-interface Setting<T> {
-  flag?: ServeFlag;
-  env?: string;
-  rule: Rule<T>;
-  default: string;
-  description: string;
-}
-
-// setTimeout fires at once for delays past 2^31-1 ms, so no timer setting may exceed it.
-const maxTimerMs = 2 ** 31 - 1;
-
-const settings: { readonly [K in SettingName]: Setting<NonNullable<ServeConfig[K]>> } = {
-  host: { flag: 'host', env: 'VSNAP_HOST', rule: hostRule, default: serveDefaults.host, description: 'address to listen on' },
-  port: { flag: 'port', env: 'VSNAP_PORT', rule: integer(0, 65535), default: String(serveDefaults.port), description: 'TCP port; 0 picks a free one' },
-  dataDir: {
-    flag: 'data-dir',
-    env: 'VSNAP_DATA_DIR',
-    rule: pathRule,
-    default: `./${serveDefaults.dataDir}`,
-    description: 'tasks database, spooled uploads, oss:// objects (DATA_DIR/oss/BUCKET/KEY), the generated API key',
-  },
-  keysFile: { env: 'VSNAP_KEYS_FILE', rule: pathRule, default: 'none', description: 'JSON file of API keys with optional per-key QPS and name' },
-  defaultQps: { rule: integer(1, maxQps), default: String(serveDefaults.defaultQps), description: 'requests per second allowed to a key without its own qps' },
-  workers: { env: 'VSNAP_WORKERS', rule: integer(1, 1024), default: 'CPU cores', description: 'worker processes decoding videos' },
-  maxQueuedTasks: {
-    rule: integer(1, 1_000_000_000),
-    default: String(serveDefaults.maxQueuedTasks),
-    description: 'PENDING async tasks accepted before POST .../async answers 503',
-  },
-  maxQueuedSync: {
-    // Each waiting sync call holds its whole body in memory, hence the low ceiling.
-    rule: integer(0, 10_000),
-    default: `${serveDefaults.syncQueuePerWorker} × workers`,
-    description: 'sync calls waiting for a worker before POST .../sync answers 503',
-  },
-  jobTimeoutMs: { rule: integer(1, maxTimerMs), default: String(serveDefaults.jobTimeoutMs), description: 'a job running longer is stopped and fails' },
-  maxBodyBytes: {
-    // The JSON body is parsed as one string, and V8 strings cannot be longer.
-    rule: integer(1, bufferConstants.MAX_STRING_LENGTH),
-    default: String(serveDefaults.maxBodyBytes),
-    description: 'largest request body (base64 video travels in it); larger is 400 InvalidParameter',
-  },
-  shutdownGraceMs: {
-    rule: integer(0, maxTimerMs),
-    default: String(serveDefaults.shutdownGraceMs),
-    description: 'on SIGTERM, how long running tasks may finish before they go back to PENDING',
-  },
-  logLevel: { env: 'VSNAP_LOG_LEVEL', rule: logLevelRule, default: serveDefaults.logLevel, description: 'JSON log level on stdout' },
-};
-
-const settingNames = Object.keys(settings) as SettingName[];
-
-/** Every setting: where it can be given, its default and what it does. */
-export const serveSettings: readonly SettingDoc[] = Object.freeze([
-  { name: 'config', flag: '--config', env: 'VSNAP_CONFIG', fileKey: undefined, default: 'none', description: 'JSON config file to read' },
-  {
-    name: 'apiKeys',
-    flag: undefined,
-    env: 'VSNAP_API_KEYS',
-    fileKey: undefined,
-    default: 'none (a key is generated)',
-    description: 'comma-separated API keys, each optionally KEY:QPS; kept out of flags and the config file, which are easily seen',
-  },
-  ...settingNames.map((name) => {
-    const setting: Setting<unknown> = settings[name];
-    return {
-      name,
-      flag: setting.flag === undefined ? undefined : `--${setting.flag}`,
-      env: setting.env,
-      fileKey: name,
-      default: setting.default,
-      description: setting.description,
-    };
-  }),
-]);
 
 export function loadServeConfig(options: LoadServeConfigOptions): ServeConfig {
   const { flags, env, cwd } = options;
@@ -278,7 +127,7 @@ function checkedFileValue<T>(rule: Rule<T>, value: unknown, setting: string, fil
 }
 
 function invalidSetting(rule: Rule<unknown>, where: string, received: unknown, setting: string): ConfigError {
-  return new ConfigError(`Expected ${rule.expects} for ${where} but received ${describeValue(received)}`, { setting });
+  return new ConfigError(`Expected ${rule.expects} for ${where} but received ${describeValue(received)}`, setting);
 }
 
 function readConfigFile(file: string): Record<string, unknown> {
@@ -286,22 +135,26 @@ function readConfigFile(file: string): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(`Cannot read the config file ${file}: ${(error as Error).message}`, { setting: 'config', cause: error });
+    throw new ConfigError(`Cannot read the config file ${file}: ${(error as Error).message}`, 'config', error);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`The config file ${file} is not valid JSON: ${(error as Error).message}`, { setting: 'config', cause: error });
+    throw new ConfigError(`The config file ${file} is not valid JSON: ${(error as Error).message}`, 'config', error);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new ConfigError(`Expected a JSON object in the config file ${file} but received ${describeValue(parsed)}`, { setting: 'config' });
+    throw new ConfigError(
+      `Expected a JSON object in the config file ${file} but received ${describeValue(parsed)}`,
+      'config',
+    );
   }
   for (const key of Object.keys(parsed)) {
     if (!(settingNames as string[]).includes(key)) {
-      throw new ConfigError(`Unknown setting ${JSON.stringify(key)} in ${file}; the settings are ${settingNames.join(', ')}`, {
-        setting: key,
-      });
+      throw new ConfigError(
+        `Unknown setting ${JSON.stringify(key)} in ${file}; the settings are ${settingNames.join(', ')}`,
+        key,
+      );
     }
   }
   return parsed as Record<string, unknown>;

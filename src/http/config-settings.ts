@@ -1,0 +1,225 @@
+/**
+ * The settings of `vsnap serve`, one table: for each, its flag and
+ * environment variable (only the ones an operator sets per deployment have
+ * them), its key in the config file (its own name, camelCase), the check of
+ * its value, its default and what it does. config.ts merges the sources;
+ * `serveSettings` is the table as the README and help quote it.
+ *
+ * The upper bounds keep values Node can honour (timers, string lengths) or
+ * catch a value typed in the wrong unit; they are not tuning advice.
+ */
+
+import { constants as bufferConstants } from 'node:buffer';
+import { isIP } from 'node:net';
+import path from 'node:path';
+
+import { type LogLevel, logLevels } from './logger.js';
+import { maxQps } from './rate-limit.js';
+
+export interface ServeConfig {
+  host: string;
+  port: number;
+  /** Absolute. */
+  dataDir: string;
+  /** Absolute; the JSON keys file auth.ts reads, when configured. */
+  keysFile: string | undefined;
+  /** Absolute; the config file that was read, when one was. */
+  configFile: string | undefined;
+  defaultQps: number;
+  workers: number;
+  maxQueuedTasks: number;
+  maxQueuedSync: number;
+  jobTimeoutMs: number;
+  maxBodyBytes: number;
+  shutdownGraceMs: number;
+  logLevel: LogLevel;
+}
+
+export type ServeFlag = 'port' | 'host' | 'data-dir' | 'config';
+
+export type SettingName = Exclude<keyof ServeConfig, 'configFile'>;
+
+/** One row of the settings table. */
+export interface SettingDoc {
+  name: string;
+  flag: string | undefined;
+  env: string | undefined;
+  fileKey: string | undefined;
+  default: string;
+  description: string;
+}
+
+export const serveDefaults = Object.freeze({
+  host: '127.0.0.1',
+  port: 8080,
+  dataDir: 'data',
+  defaultQps: 5,
+  maxQueuedTasks: 10_000,
+  syncQueuePerWorker: 2,
+  jobTimeoutMs: 10 * 60_000,
+  maxBodyBytes: 256 * 1024 * 1024,
+  shutdownGraceMs: 30_000,
+  logLevel: 'info' as LogLevel,
+});
+
+/** A check of one value: what it must be, and the value if it is (paths resolved against `base`). */
+export interface Rule<T> {
+  expects: string;
+  numeric: boolean;
+  accept(value: unknown, base: string): T | undefined;
+}
+
+function integer(min: number, max: number): Rule<number> {
+  return {
+    expects: `an integer from ${min} to ${max}`,
+    numeric: true,
+    accept: (value) =>
+      Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max
+        ? (value as number)
+        : undefined,
+  };
+}
+
+const hostLabel = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+const hostRule: Rule<string> = {
+  expects: 'an IP address or a host name',
+  numeric: false,
+  accept: (value) =>
+    typeof value === 'string' &&
+    (isIP(value) !== 0 || (value.length <= 253 && value.split('.').every((l) => hostLabel.test(l))))
+      ? value
+      : undefined,
+};
+
+export const pathRule: Rule<string> = {
+  expects: 'a non-empty path',
+  numeric: false,
+  accept: (value, base) =>
+    typeof value === 'string' && value !== '' && !value.includes('\0') ? path.resolve(base, value) : undefined,
+};
+
+const logLevelRule: Rule<LogLevel> = {
+  expects: `one of ${logLevels.join(', ')}`,
+  numeric: false,
+  accept: (value) => ((logLevels as readonly unknown[]).includes(value) ? (value as LogLevel) : undefined),
+};
+
+export interface Setting<T> {
+  flag?: ServeFlag;
+  env?: string;
+  rule: Rule<T>;
+  default: string;
+  description: string;
+}
+
+// setTimeout fires at once for delays past 2^31-1 ms, so no timer setting may exceed it.
+const maxTimerMs = 2 ** 31 - 1;
+
+export const settings: { readonly [K in SettingName]: Setting<NonNullable<ServeConfig[K]>> } = {
+  host: {
+    flag: 'host',
+    env: 'VSNAP_HOST',
+    rule: hostRule,
+    default: serveDefaults.host,
+    description: 'address to listen on',
+  },
+  port: {
+    flag: 'port',
+    env: 'VSNAP_PORT',
+    rule: integer(0, 65535),
+    default: String(serveDefaults.port),
+    description: 'TCP port; 0 picks a free one',
+  },
+  dataDir: {
+    flag: 'data-dir',
+    env: 'VSNAP_DATA_DIR',
+    rule: pathRule,
+    default: `./${serveDefaults.dataDir}`,
+    description: 'tasks database, spooled uploads, oss:// objects (DATA_DIR/oss/BUCKET/KEY), the generated API key',
+  },
+  keysFile: {
+    env: 'VSNAP_KEYS_FILE',
+    rule: pathRule,
+    default: 'none',
+    description: 'JSON file of API keys with optional per-key QPS and name',
+  },
+  defaultQps: {
+    rule: integer(1, maxQps),
+    default: String(serveDefaults.defaultQps),
+    description: 'requests per second allowed to a key without its own qps',
+  },
+  workers: {
+    env: 'VSNAP_WORKERS',
+    rule: integer(1, 1024),
+    default: 'CPU cores',
+    description: 'worker processes decoding videos',
+  },
+  maxQueuedTasks: {
+    rule: integer(1, 1_000_000_000),
+    default: String(serveDefaults.maxQueuedTasks),
+    description: 'PENDING async tasks accepted before POST .../async answers 503',
+  },
+  maxQueuedSync: {
+    // Each waiting sync call holds its whole body in memory, hence the low ceiling.
+    rule: integer(0, 10_000),
+    default: `${serveDefaults.syncQueuePerWorker} × workers`,
+    description: 'sync calls waiting for a worker before POST .../sync answers 503',
+  },
+  jobTimeoutMs: {
+    rule: integer(1, maxTimerMs),
+    default: String(serveDefaults.jobTimeoutMs),
+    description: 'a job running longer is stopped and fails',
+  },
+  maxBodyBytes: {
+    // The JSON body is parsed as one string, and V8 strings cannot be longer.
+    rule: integer(1, bufferConstants.MAX_STRING_LENGTH),
+    default: String(serveDefaults.maxBodyBytes),
+    description: 'largest request body (base64 video travels in it); larger is 400 InvalidParameter',
+  },
+  shutdownGraceMs: {
+    rule: integer(0, maxTimerMs),
+    default: String(serveDefaults.shutdownGraceMs),
+    description: 'on SIGTERM, how long running tasks may finish before they go back to PENDING',
+  },
+  logLevel: {
+    env: 'VSNAP_LOG_LEVEL',
+    rule: logLevelRule,
+    default: serveDefaults.logLevel,
+    description: 'JSON log level on stdout',
+  },
+};
+
+export const settingNames = Object.keys(settings) as SettingName[];
+
+/** Every setting: where it can be given, its default and what it does. */
+export const serveSettings: readonly SettingDoc[] = Object.freeze([
+  {
+    name: 'config',
+    flag: '--config',
+    env: 'VSNAP_CONFIG',
+    fileKey: undefined,
+    default: 'none',
+    description: 'JSON config file to read',
+  },
+  {
+    name: 'apiKeys',
+    flag: undefined,
+    env: 'VSNAP_API_KEYS',
+    fileKey: undefined,
+    default: 'none (a key is generated)',
+    description:
+      'comma-separated API keys, each optionally KEY:QPS; kept out of flags and the config file, which are easily seen',
+  },
+  ...settingNames.map((name) => {
+    const setting: Setting<unknown> = settings[name];
+    return {
+      name,
+      flag: setting.flag === undefined ? undefined : `--${setting.flag}`,
+      env: setting.env,
+      fileKey: name,
+      default: setting.default,
+      description: setting.description,
+    };
+  }),
+]);
