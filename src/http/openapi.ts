@@ -5,10 +5,7 @@
  * itself; `documentedOperations` lists them so a test of the app can hold
  * the document against the real routes.
  *
- * The request schemas say what snapshot-request.ts accepts, built from its
- * own constants (interval range, defaults, file-name limit); where JSON
- * Schema cannot say it (the case-insensitive data URI, file names counted
- * in UTF-8 bytes) the description does. The error codes of each status
+ * The body schemas are in openapi-schemas.ts. The error codes of each status
  * come from api-error.ts, so a code added there and answered by a route
  * shows up here, and the unit test checks that every code is documented.
  *
@@ -18,8 +15,8 @@
  */
 
 import { type ApiErrorCode, apiErrorCodes, httpCodeOf } from './api-error.js';
+import { type JsonObject, openApiSchemas, ref } from './openapi-schemas.js';
 import { serviceIds } from './routes.js';
-import { defaultSnapshotParameters, maxFileNameBytes, maxIntervalSeconds } from './snapshot-request.js';
 
 export const openApiPath = '/openapi.json';
 
@@ -34,10 +31,6 @@ export interface DocumentedOperation {
 }
 
 const base = '/v3/openapi/workspaces/{workspace_name}/video-snapshot/{service_id}';
-
-type JsonObject = { [key: string]: unknown };
-
-const ref = (name: string, kind = 'schemas'): JsonObject => ({ $ref: `#/components/${kind}/${name}` });
 
 const json = (schema: JsonObject): JsonObject => ({ content: { 'application/json': { schema } } });
 
@@ -62,7 +55,10 @@ function failure(description: string, codes: readonly ApiErrorCode[], retryAfter
     description,
     headers: retryAfter ? { ...requestIdHeader, 'Retry-After': ref('RetryAfter', 'headers') } : requestIdHeader,
     ...json({
-      allOf: [ref('ErrorEnvelope'), { properties: { code: { enum: codes }, http_code: { enum: [...new Set(codes.map(httpCodeOf))] } } }],
+      allOf: [
+        ref('ErrorEnvelope'),
+        { properties: { code: { enum: codes }, http_code: { enum: [...new Set(codes.map(httpCodeOf))] } } },
+      ],
     }),
   };
 }
@@ -83,8 +79,6 @@ const errorResponses = (...statuses: number[]): JsonObject =>
   Object.fromEntries(statuses.map((status) => [String(status), ref(responseNames[status] as string, 'responses')]));
 
 const pathParameters = [ref('WorkspaceName', 'parameters'), ref('ServiceId', 'parameters')];
-
-const ossPath = { type: 'string', pattern: '^oss://', minLength: 'oss://x'.length };
 
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -124,7 +118,13 @@ export const openApiDocument = {
         summary: 'The state of a task of this workspace; a failed task is 200 with status FAIL',
         parameters: [
           ...pathParameters,
-          { name: 'task_id', in: 'query', required: true, schema: { type: 'string' }, description: 'result.task_id of the async call' },
+          {
+            name: 'task_id',
+            in: 'query',
+            required: true,
+            schema: { type: 'string' },
+            description: 'result.task_id of the async call',
+          },
         ],
         responses: { 200: success('The task', 'TaskStatus'), ...errorResponses(400, 401, 404, 429, 500) },
       },
@@ -149,7 +149,11 @@ export const openApiDocument = {
         summary: 'Prometheus metrics',
         security: [],
         responses: {
-          200: { description: 'The Prometheus text format', headers: requestIdHeader, content: { 'text/plain': { schema: { type: 'string' } } } },
+          200: {
+            description: 'The Prometheus text format',
+            headers: requestIdHeader,
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
           ...errorResponses(500),
         },
       },
@@ -159,16 +163,28 @@ export const openApiDocument = {
         operationId: 'getOpenApiDocument',
         summary: 'This document',
         security: [],
-        responses: { 200: { description: 'The OpenAPI 3.1 document', headers: requestIdHeader, ...json({ type: 'object' }) } },
+        responses: {
+          200: { description: 'The OpenAPI 3.1 document', headers: requestIdHeader, ...json({ type: 'object' }) },
+        },
       },
     },
   },
   components: {
     securitySchemes: {
-      bearerAuth: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <API-KEY>; each key has its own QPS limit (default 5)' },
+      bearerAuth: {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'Authorization: Bearer <API-KEY>; each key has its own QPS limit (default 5)',
+      },
     },
     parameters: {
-      WorkspaceName: { name: 'workspace_name', in: 'path', required: true, schema: { type: 'string' }, description: 'Tasks are visible only in their workspace' },
+      WorkspaceName: {
+        name: 'workspace_name',
+        in: 'path',
+        required: true,
+        schema: { type: 'string' },
+        description: 'Tasks are visible only in their workspace',
+      },
       ServiceId: { name: 'service_id', in: 'path', required: true, schema: { type: 'string', enum: serviceIds } },
     },
     headers: {
@@ -176,129 +192,34 @@ export const openApiDocument = {
       RetryAfter: { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 1 } },
     },
     responses: {
-      BadRequest: failure('A malformed request (the message names the field), a body over the size limit, an unreadable video (sync), or an unknown service id', codesOf(400)),
-      Unauthorized: failure('The Authorization header is missing, not "Bearer <API-KEY>", or the key is unknown', codesOf(401)),
+      BadRequest: failure(
+        'A malformed request (the message names the field), a body over the size limit, an unreadable video (sync), or an unknown service id',
+        codesOf(400),
+      ),
+      Unauthorized: failure(
+        'The Authorization header is missing, not "Bearer <API-KEY>", or the key is unknown',
+        codesOf(401),
+      ),
       TaskNotExist: failure('No task with this id in this workspace', ['BadRequest.TaskNotExist']),
       NotFound: failure('No route answers this method and path', ['NotFound']),
       TooManyRequests: failure("The key's requests per second are used up", codesOf(429), true),
       InternalServerError: failure('An internal error; the message holds no detail. Retry later', codesOf(500)),
-      ServiceUnavailable: failure('The service is at capacity (its queue is full); retry after Retry-After', codesOf(503), true),
+      ServiceUnavailable: failure(
+        'The service is at capacity (its queue is full); retry after Retry-After',
+        codesOf(503),
+        true,
+      ),
     },
-    schemas: {
-      RequestId: { type: 'string', pattern: '^[0-9a-f]{32}$' },
-      Latency: { type: 'integer', minimum: 0, description: 'Milliseconds the service took' },
-      TaskId: { type: 'string', pattern: '^snapshot-[0-9]{14}-[0-9a-f]{32}$' },
-      Usage: {
-        type: 'object',
-        description: 'Empty until a task has succeeded; then the image count, under both spellings the API uses',
-        properties: { image_count: { type: 'integer', minimum: 0 }, image: { type: 'integer', minimum: 0 } },
-      },
-      SnapshotInput: {
-        type: 'object',
-        description: 'Exactly one of content and oss',
-        oneOf: [{ required: ['content'] }, { required: ['oss'] }],
-        properties: {
-          content: {
-            type: 'string',
-            description:
-              'data:video/<format>;base64,<data>, the scheme and media type in any case; formats mp4, avi, mkv, mov, flv, webm ' +
-              '(also quicktime, x-matroska, x-flv, x-msvideo); strict RFC 4648 base64 of at least one byte',
-          },
-          oss: { ...ossPath, description: 'oss://<bucket>/<key> of the video' },
-          file_name: {
-            type: 'string',
-            minLength: 1,
-            description: `1 to ${maxFileNameBytes} UTF-8 bytes, not . or .., without / \\ or control characters`,
-          },
-        },
-      },
-      SnapshotParameters: {
-        type: 'object',
-        properties: {
-          interval: { type: 'integer', minimum: 1, maximum: maxIntervalSeconds, default: defaultSnapshotParameters.interval, description: 'Seconds between snapshots' },
-          format: { enum: ['jpg', 'png'], default: defaultSnapshotParameters.format },
-          mode: {
-            enum: ['exact', 'keyframe'],
-            default: defaultSnapshotParameters.mode,
-            description: 'exact: the frame shown at each time; keyframe: the nearest keyframe (vsnap)',
-          },
-        },
-      },
-      SyncSnapshotOutput: {
-        type: 'object',
-        properties: { type: { enum: ['base64', 'oss'], default: 'oss' }, oss: { ...ossPath, description: 'Prefix of the images; required for type oss' } },
-        if: { required: ['type'], properties: { type: { const: 'base64' } } },
-        then: { not: { required: ['oss'] } },
-        else: { required: ['oss'] },
-      },
-      AsyncSnapshotOutput: {
-        type: 'object',
-        required: ['oss'],
-        properties: { type: { enum: ['oss'], default: 'oss', description: 'base64 is for sync calls only' }, oss: ossPath },
-      },
-      SyncSnapshotRequest: {
-        type: 'object',
-        required: ['input', 'output'],
-        description: 'Unknown fields are ignored; null is never a valid value',
-        properties: { input: ref('SnapshotInput'), parameters: ref('SnapshotParameters'), output: ref('SyncSnapshotOutput') },
-      },
-      AsyncSnapshotRequest: {
-        type: 'object',
-        required: ['input', 'output'],
-        description: 'Unknown fields are ignored; null is never a valid value',
-        properties: { input: ref('SnapshotInput'), parameters: ref('SnapshotParameters'), output: ref('AsyncSnapshotOutput') },
-      },
-      SnapshotResult: {
-        type: 'object',
-        required: ['frame_index', 'frame_time'],
-        oneOf: [{ required: ['path'] }, { required: ['content'] }],
-        properties: {
-          frame_index: { type: 'integer', minimum: 0 },
-          frame_time: { type: 'number', minimum: 0, description: 'Seconds' },
-          path: { type: 'string', description: 'URL-encoded oss:// path of the image: {output.oss}/{task_id}/snapshot_{K}.{ext}' },
-          content: { type: 'string', description: 'Base64 image (sync calls with output.type base64)' },
-        },
-      },
-      SyncResult: {
-        type: 'object',
-        required: ['task_id', 'status', 'data'],
-        properties: { task_id: ref('TaskId'), status: { const: 'SUCCESS' }, data: { type: 'array', items: ref('SnapshotResult') } },
-      },
-      AcceptedTask: {
-        type: 'object',
-        required: ['task_id', 'status'],
-        properties: { task_id: ref('TaskId'), status: { const: 'PENDING' } },
-      },
-      TaskStatus: {
-        type: 'object',
-        required: ['task_id', 'status'],
-        properties: {
-          task_id: ref('TaskId'),
-          status: { enum: ['PENDING', 'SUCCESS', 'FAIL'], description: 'PENDING while waiting or running' },
-          data: { type: 'array', items: ref('SnapshotResult'), description: 'When SUCCESS' },
-          error: { type: 'string', description: 'When FAIL: why, in one line' },
-        },
-      },
-      ErrorEnvelope: {
-        type: 'object',
-        required: ['request_id', 'latency', 'code', 'http_code', 'message'],
-        properties: {
-          request_id: ref('RequestId'),
-          latency: ref('Latency'),
-          code: { enum: apiErrorCodes },
-          http_code: { type: 'integer' },
-          message: { type: 'string' },
-        },
-      },
-    },
+    schemas: openApiSchemas,
   },
 };
 
 /** Every (method, path) the document describes, in document order. */
-export const documentedOperations: readonly DocumentedOperation[] = Object.entries(openApiDocument.paths).flatMap(([path, item]) =>
-  Object.keys(item).map((method) => ({
-    method: method as HttpMethod,
-    path,
-    expressPath: path.replace(/\{([^}]+)\}/g, ':$1'),
-  })),
+export const documentedOperations: readonly DocumentedOperation[] = Object.entries(openApiDocument.paths).flatMap(
+  ([path, item]) =>
+    Object.keys(item).map((method) => ({
+      method: method as HttpMethod,
+      path,
+      expressPath: path.replace(/\{([^}]+)\}/g, ':$1'),
+    })),
 );
