@@ -88,8 +88,9 @@ export class KeyRing {
     const entries: Entry[] = [];
     for (const spec of specs) {
       const defect = keyDefect(spec.key);
-      if (defect !== undefined)
+      if (defect !== undefined) {
         throw new ConfigError(`Expected ${keyForm} for ${spec.source} but received ${defect}`, 'apiKeys');
+      }
       if (spec.qps !== undefined && !(Number.isInteger(spec.qps) && spec.qps >= 1 && spec.qps <= maxQps)) {
         throw new ConfigError(
           `Expected an integer from 1 to ${maxQps} for the qps of ${spec.source} but received ${String(spec.qps)}`,
@@ -177,17 +178,7 @@ export function readKeysFile(file: string): ApiKeySpec[] {
   return keys.map((item: unknown, index) => {
     const source = `keys[${index}] in ${file}`;
     if (!isPlainObject(item)) throw new ConfigError(`Expected an object for ${source}`, 'keysFile');
-    const unknown = Object.keys(item).find((field) => !['key', 'name', 'qps'].includes(field));
-    const defect =
-      unknown !== undefined
-        ? `the unknown field ${JSON.stringify(unknown)}`
-        : typeof item.key !== 'string'
-          ? 'no "key" string'
-          : item.name !== undefined && typeof item.name !== 'string'
-            ? 'a "name" that is not a string'
-            : item.qps !== undefined && typeof item.qps !== 'number'
-              ? 'a "qps" that is not a number'
-              : undefined;
+    const defect = keyEntryDefect(item);
     if (defect !== undefined) {
       throw new ConfigError(
         `Expected {"key": string, "name"?: string, "qps"?: number} for ${source} but received ${defect}`,
@@ -283,6 +274,16 @@ function keyDefect(key: string): string | undefined {
   if (bearerToken.test(key)) return undefined;
   const offset = key.search(/[^A-Za-z0-9\-._~+/=]/);
   return offset === -1 ? 'a key with "=" before its end' : `a key with a character not allowed at offset ${offset}`;
+}
+
+/** What is wrong with one entry of a keys file's list, or undefined when its fields have the right types. */
+function keyEntryDefect(item: Record<string, unknown>): string | undefined {
+  const unknown = Object.keys(item).find((field) => !['key', 'name', 'qps'].includes(field));
+  if (unknown !== undefined) return `the unknown field ${JSON.stringify(unknown)}`;
+  if (typeof item.key !== 'string') return 'no "key" string';
+  if (item.name !== undefined && typeof item.name !== 'string') return 'a "name" that is not a string';
+  if (item.qps !== undefined && typeof item.qps !== 'number') return 'a "qps" that is not a number';
+  return undefined;
 }
 
 function sha256(text: string): Buffer {
