@@ -4,7 +4,7 @@
  *
  * Errors: every failure ends as exactly one line on stderr,
  * `vsnap: <message> (<CODE>)`, and a non-zero exit code: 2 for bad usage or
- * options (VSNAP_INVALID_OPTION), 1 for everything else (the input, the
+ * options (VSNAP_INVALID_OPTION, VSNAP_INVALID_CONFIG), 1 for everything else (the input, the
  * backend, the file system). No stack traces.
  *
  * Commands live in src/cli/, one module each, and are listed in `commands`.
@@ -20,8 +20,9 @@ import type { CliIo, Command } from './cli/command.js';
 import { extractCommand } from './cli/extract.js';
 import { commandHelp, generalHelp } from './cli/help.js';
 import { probeCommand } from './cli/probe.js';
+import { serveCommand } from './cli/serve.js';
 
-const commands: readonly Command[] = [extractCommand, probeCommand];
+const commands: readonly Command[] = [extractCommand, probeCommand, serveCommand];
 
 const processIo: CliIo = { stdout: process.stdout, stderr: process.stderr };
 
@@ -32,7 +33,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   } catch (error) {
     const { message, code } = describeFailure(error);
     io.stderr.write(`vsnap: ${message} (${code})\n`);
-    return code === 'VSNAP_INVALID_OPTION' ? 2 : 1;
+    return code === 'VSNAP_INVALID_OPTION' || code === 'VSNAP_INVALID_CONFIG' ? 2 : 1;
   }
 }
 

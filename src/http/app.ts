@@ -92,7 +92,12 @@ export function createApp(options: AppOptions): express.Express {
     if (wait !== undefined) throw rateQuotaExceeded(caller.qps, wait);
     next();
   };
-  const json = express.json({ limit: options.maxBodyBytes, strict: false, type: () => true });
+  const parseJson = express.json({ limit: options.maxBodyBytes, strict: false, type: () => true });
+  // body-parser reads an empty body as {}; an empty body is no JSON object, and the caller should hear so.
+  const json = (req: Request, res: Response, next: NextFunction): void => {
+    if (req.headers['content-length'] === '0') next();
+    else parseJson(req, res, next);
+  };
   app.use(snapshotRoutes({ tasks: options.tasks, store: options.store, authenticated, json }));
 
   app.use((req: Request) => {

@@ -29,7 +29,7 @@ import { parseSnapshotRequest } from './snapshot-request.js';
 
 export const serviceIds: readonly string[] = ['ops-video-snapshot-001'];
 
-const base = '/v3/openapi/workspaces/:workspace/video-snapshot/:serviceId';
+const base = '/v3/openapi/workspaces/:workspace_name/video-snapshot/:service_id';
 
 /** The documented routes, as the OpenAPI document must list them. */
 export const apiRoutes: readonly { method: 'get' | 'post'; path: string }[] = [
@@ -48,7 +48,7 @@ export interface RouteOptions {
 export function snapshotRoutes({ tasks, store, authenticated, json }: RouteOptions): Router {
   const router = Router();
   const known = (req: Request, _res: Response, next: NextFunction) => {
-    const serviceId = param(req, 'serviceId');
+    const serviceId = param(req, 'service_id');
     if (!serviceIds.includes(serviceId)) throw serviceIdNotExist(serviceId);
     next();
   };
@@ -71,7 +71,7 @@ export function snapshotRoutes({ tasks, store, authenticated, json }: RouteOptio
 
   router.post(`${base}/async`, named(`${base}/async`), authenticated, known, json, async (req, res) => {
     const request = parseSnapshotRequest(req.body, 'async');
-    const workspace = param(req, 'workspace');
+    const workspace = param(req, 'workspace_name');
     const job = await jobOf(createTaskId(), request, store);
     let task: TaskRecord;
     try {
@@ -86,7 +86,7 @@ export function snapshotRoutes({ tasks, store, authenticated, json }: RouteOptio
   router.get(statusRoute, named(statusRoute), authenticated, known, async (req, res) => {
     const taskId = req.query.task_id;
     if (typeof taskId !== 'string' || taskId === '') throw invalidParameter('task_id', 'a task id', taskId);
-    const task = isTaskId(taskId) ? await tasks.get(param(req, 'workspace'), taskId) : undefined;
+    const task = isTaskId(taskId) ? await tasks.get(param(req, 'workspace_name'), taskId) : undefined;
     if (task === undefined) throw taskNotExist(taskId);
     res.json(successResponse(resultOf(task), contextOf(res).requestId, latencyOf(res), usageOf(task)));
   });

@@ -3,7 +3,8 @@
 import { badInputSources } from './bad-inputs.js';
 import { fixtures } from './fixtures.js';
 import { makeAll } from './made-file.js';
+import { serviceVideos } from './service-videos.js';
 
 export default async function setup(): Promise<void> {
-  await makeAll([...fixtures, ...badInputSources]);
+  await makeAll([...fixtures, ...badInputSources, ...serviceVideos]);
 }

@@ -11,11 +11,13 @@ import {
   invalidParameter,
   invalidParameterDescribed,
   rateQuotaExceeded,
+  routeNotFound,
   serviceIdNotExist,
   serviceUnavailable,
   taskNotExist,
   throttled,
   toApiError,
+  unreadableInput,
 } from '../../src/http/api-error.js';
 
 describe('ApiError factories', () => {
@@ -29,6 +31,8 @@ describe('ApiError factories', () => {
     ['throttled', throttled(3), 'Throttling', 429, true, 3],
     ['internalServerError', internalServerError(new Error('disk on fire')), 'InternalServerError', 500, false, undefined],
     ['serviceUnavailable', serviceUnavailable(2), 'ServiceUnavailable', 503, true, 2],
+    ['unreadableInput', unreadableInput('input.content: the video is empty'), 'InvalidParameter', 400, true, undefined],
+    ['routeNotFound', routeNotFound('GET', '/nowhere'), 'NotFound', 404, true, undefined],
   ])('%s gives its code, status, exposure and Retry-After', (_name, error, code, httpCode, expose, retryAfter) => {
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toBeInstanceOf(Error);
@@ -47,6 +51,7 @@ describe('ApiError factories', () => {
         'InternalServerError',
         'InvalidApiKey',
         'InvalidParameter',
+        'NotFound',
         'ServiceIdNotExist',
         'ServiceUnavailable',
         'Throttling',

@@ -1,0 +1,43 @@
+/**
+ * `vsnap serve [--port N] [--host H] [--data-dir DIR] [--config FILE]`: the
+ * video snapshot HTTP service (src/http/server.ts). Resolves once the
+ * service has shut down after SIGTERM or SIGINT.
+ */
+
+import { invalidOption } from '../errors.js';
+import { loadServeConfig, type ServeFlag } from '../http/config.js';
+import { startServer } from '../http/server.js';
+import type { ParsedArgs } from './args.js';
+import { helpFlag, type CliIo, type Command } from './command.js';
+
+const serveFlags: readonly ServeFlag[] = ['port', 'host', 'data-dir', 'config'];
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'run the video snapshot HTTP service',
+  synopsis: 'serve [--port N] [--host H] [--data-dir DIR] [--config FILE]',
+  description:
+    'Serves the documented sync and async video snapshot API. Tasks, results and a generated API key live in the data directory; ' +
+    'extraction runs in supervised worker processes. Prints "listening on http://HOST:PORT" when ready; SIGTERM or SIGINT ' +
+    'shuts down gracefully (running tasks finish or go back to the queue).',
+  flags: {
+    port: { type: 'string', placeholder: 'N', expects: 'a port number', description: 'port to listen on (default 8080; 0 picks a free one)' },
+    host: { type: 'string', placeholder: 'H', expects: 'a host', description: 'address to listen on (default 127.0.0.1)' },
+    'data-dir': { type: 'string', placeholder: 'DIR', expects: 'a directory', description: 'where tasks, results and keys live (default ./data)' },
+    config: { type: 'string', placeholder: 'FILE', expects: 'a file', description: 'a JSON configuration file' },
+    ...helpFlag,
+  },
+  run: runServe,
+};
+
+async function runServe({ values, positionals }: ParsedArgs, io: CliIo): Promise<void> {
+  if (positionals.length > 0) throw invalidOption('serve', 'no arguments', positionals.join(' '));
+  const flags: Partial<Record<ServeFlag, string>> = {};
+  for (const flag of serveFlags) {
+    const value = values[flag];
+    if (typeof value === 'string') flags[flag] = value;
+  }
+  const config = loadServeConfig({ flags, env: process.env, cwd: process.cwd() });
+  const server = await startServer(config, io.stdout);
+  await server.closed;
+}

@@ -1,0 +1,179 @@
+/**
+ * What must survive: a worker process killed in the middle of a task (the
+ * task is retried once, then FAILs with the reason; a sync caller gets a
+ * 500; the server answers throughout and the worker is replaced), and the
+ * whole service killed with SIGKILL while tasks are queued and running
+ * (after a restart every task reaches SUCCESS exactly once with all its
+ * images), and a graceful stop (SIGTERM) that re-queues what it cannot
+ * finish.
+ */
+
+import { readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { fixtureNamed } from '../helpers/fixtures.js';
+import { fixturePath } from '../helpers/made-file.js';
+import { cpuTicks, putObject, Service, tempDataDir } from '../helpers/service.js';
+import { keysConfig, testKeys } from '../helpers/service-keys.js';
+import { longClip } from '../helpers/service-videos.js';
+
+const key = testKeys.main;
+
+const longJob = (prefix: string) => ({
+  input: { oss: 'oss://bucket/long.mp4' },
+  parameters: { interval: 1, format: 'png' },
+  output: { oss: `oss://bucket/${prefix}` },
+});
+
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** The one worker of a service once it is visibly working (it has used 0.3 s of CPU since `since`). */
+async function busyWorker(service: Service, exclude: readonly number[] = []): Promise<number> {
+  const start = new Map<number, number>();
+  return until('a busy worker', () => {
+    for (const pid of service.workerPids()) {
+      if (exclude.includes(pid)) continue;
+      const ticks = cpuTicks(pid);
+      if (!start.has(pid)) start.set(pid, ticks);
+      else if (ticks - start.get(pid)! >= 30) return pid;
+    }
+    return undefined;
+  });
+}
+
+async function taskIdOf(service: Service, body: unknown): Promise<string> {
+  const created = await service.request('POST', service.apiPath('async'), { key, body });
+  expect(created.status, created.text).toBe(200);
+  return (created.body.result as { task_id: string }).task_id;
+}
+
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = await tempDataDir('resilience');
+});
+
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('a worker process killed mid-task', () => {
+  let service: Service;
+
+  beforeAll(async () => {
+    const serviceDir = path.join(dataDir, 'crash');
+    await putObject(serviceDir, 'bucket', 'long.mp4', await fixturePath(longClip));
+    await putObject(serviceDir, 'bucket', 'short.mp4', await fixturePath(fixtureNamed('mp4-h264')));
+    const { config, env } = await keysConfig(dataDir);
+    service = await Service.start({ dataDir: serviceDir, env, config: { ...config, workers: 1 } });
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+  });
+
+  it('retries the task once, then fails it with the reason, and the server keeps answering', async () => {
+    const taskId = await taskIdOf(service, longJob('crash-out'));
+
+    const first = await busyWorker(service);
+    process.kill(first, 'SIGKILL');
+    expect((await service.request('GET', '/health')).status).toBe(200);
+    const status = await service.request('GET', `${service.apiPath('async/task-status')}?task_id=${taskId}`, { key });
+    expect((status.body.result as { status: string }).status).toBe('PENDING');
+
+    const second = await busyWorker(service, [first]);
+    expect(second).not.toBe(first);
+    process.kill(second, 'SIGKILL');
+
+    const done = await service.waitForTask(taskId, key);
+    const result = done.body.result as { status: string; error: string };
+    expect(result.status).toBe('FAIL');
+    expect(result.error).toContain('exited unexpectedly (signal SIGKILL)');
+
+    const next = await taskIdOf(service, { input: { oss: 'oss://bucket/short.mp4' }, output: { oss: 'oss://bucket/after' } });
+    expect(((await service.waitForTask(next, key)).body.result as { status: string }).status).toBe('SUCCESS');
+    expect(service.workerPids().length).toBe(1);
+  });
+
+  it('answers a sync caller whose worker died with InternalServerError, then serves the next one', async () => {
+    const pending = service.request('POST', service.apiPath('sync'), { key, body: longJob('sync-crash') });
+    const worker = await busyWorker(service);
+    process.kill(worker, 'SIGKILL');
+    const response = await pending;
+    expect(response.status, response.text).toBe(500);
+    expect(response.body).toMatchObject({ code: 'InternalServerError', http_code: 500 });
+
+    const next = await service.request('POST', service.apiPath('sync'), {
+      key,
+      body: { input: { oss: 'oss://bucket/short.mp4' }, output: { type: 'base64' } },
+    });
+    expect(next.status, next.text).toBe(200);
+  });
+});
+
+describe('the service killed with SIGKILL', () => {
+  it('runs every accepted task to SUCCESS exactly once after a restart', async () => {
+    const serviceDir = path.join(dataDir, 'restart');
+    await putObject(serviceDir, 'bucket', 'long.mp4', await fixturePath(longClip));
+    const { config, env } = await keysConfig(dataDir);
+    const options = { dataDir: serviceDir, env, config: { ...config, workers: 1 } };
+
+    const first = await Service.start(options);
+    const taskIds: string[] = [];
+    for (let i = 0; i < 4; i += 1) taskIds.push(await taskIdOf(first, { ...longJob(`restart-${i}`), parameters: { interval: 2 } }));
+    const worker = await busyWorker(first);
+    await first.kill9();
+    // The orphaned worker notices its server is gone and exits instead of working on.
+    await until('the orphaned worker to exit', () => (cpuTicks(worker) === -1 ? true : undefined), 10_000);
+
+    const second = await Service.start(options);
+    try {
+      for (const taskId of taskIds) {
+        const done = await second.waitForTask(taskId, key);
+        const result = done.body.result as { status: string; data: { path: string }[] };
+        expect(result.status).toBe('SUCCESS');
+        expect(result.data.length).toBe(10);
+        expect(done.body.usage).toEqual({ image_count: 10, image: 10 });
+        const index = taskIds.indexOf(taskId);
+        const files = await readdir(path.join(serviceDir, 'oss', 'bucket', `restart-${index}`, taskId));
+        expect(files.sort()).toEqual(Array.from({ length: 10 }, (_, k) => `snapshot_${k}.jpg`).sort());
+      }
+      const finishes = [...first.logs(), ...second.logs()].filter((line) => line.msg === 'task finished');
+      for (const taskId of taskIds) expect(finishes.filter((line) => line.task_id === taskId).length).toBe(1);
+    } finally {
+      const ended = await second.stop();
+      expect(ended.code).toBe(0);
+    }
+  });
+
+  it('stops gracefully on SIGTERM, re-queueing what it cannot finish', async () => {
+    const serviceDir = path.join(dataDir, 'graceful');
+    await putObject(serviceDir, 'bucket', 'long.mp4', await fixturePath(longClip));
+    const { config, env } = await keysConfig(dataDir);
+    const options = { dataDir: serviceDir, env, config: { ...config, workers: 1, shutdownGraceMs: 100 } };
+
+    const first = await Service.start(options);
+    const taskId = await taskIdOf(first, longJob('graceful'));
+    await busyWorker(first);
+    const ended = await first.stop();
+    expect(ended.code).toBe(0);
+    expect(first.logs().some((line) => line.msg === 'task finished' && line.task_id === taskId)).toBe(false);
+
+    const second = await Service.start(options);
+    try {
+      const done = await second.waitForTask(taskId, key);
+      expect((done.body.result as { status: string }).status).toBe('SUCCESS');
+    } finally {
+      await second.stop();
+    }
+  });
+});
