@@ -7,7 +7,7 @@
  *   vsnap_http_request_duration_seconds{method,route,code}  histogram
  *   vsnap_tasks{state}                 gauge: pending (waiting), running, success, fail
  *   vsnap_frames_extracted_total       counter: images produced
- *   vsnap_job_duration_seconds{outcome}  histogram: one job in a worker, success | fail
+ *   vsnap_job_duration_seconds{outcome}  histogram: one job in a worker, outcome success or the task error code (VSNAP_TASK_INPUT, ...)
  *   vsnap_worker_restarts_total        counter: workers replaced (crash, timeout)
  *   vsnap_queue_rejections_total{queue}  counter: 503s for a full queue, tasks | sync
  *   plus prom-client's default process and Node.js metrics (unprefixed, as
@@ -101,7 +101,7 @@ export function createMetrics(options: MetricsOptions): ServiceMetrics {
   });
   const jobDuration = new Histogram({
     name: 'vsnap_job_duration_seconds',
-    help: 'Time one snapshot job ran in a worker process (decode, encode, store), in seconds',
+    help: 'Time one snapshot job ran in a worker process (decode, encode, store), in seconds, by outcome (success or the task error code)',
     labelNames: ['outcome'] as const,
     buckets: jobBuckets,
     registers,
