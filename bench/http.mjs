@@ -1,0 +1,263 @@
+// HTTP benchmark: `vsnap serve` as an operator runs it (bin/vsnap in a child
+// process, its own data directory, JSON logs at info level, drained), driven
+// from this process with autocannon and fetch:
+//
+//   1. task-status of a finished task: requests/s and p50/p99 latency;
+//   2. a sync call on a 10 s 720p clip sent as base64, answered in base64,
+//      against the engine alone (the library in this process) on the same
+//      bytes, the two alternating round by round: the service's overhead;
+//   3. async task creation: requests/s (the workers run the tasks meanwhile,
+//      as they would in service).
+//
+// The service's sync answer is verified against the engine first: the same
+// frames and byte-identical images. Then the figures are taken.
+//
+//   node bench/http.mjs [--quick]
+//
+// --quick runs each load for 3 s and 3 sync rounds: a smoke run, not figures to quote.
+// Results: bench/results/http-<ISO date>.json and a Markdown table on stdout.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { run } from './lib/process.mjs';
+import { assertVsnapBuilt } from './lib/vsnap-build.mjs';
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cacheDir = join(repoRoot, 'bench/.cache');
+const TARGETS = { statusRps: 3000, statusP99Ms: 20, syncOverhead: 0.15 };
+
+const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } }, strict: true });
+const loadSeconds = args.quick ? 3 : 10;
+const syncRounds = args.quick ? 3 : 9;
+
+assertVsnapBuilt(repoRoot);
+const { snapshot, shutdown } = await import(join(repoRoot, 'dist/index.js'));
+
+const clip = await ensureClip();
+log(`clip: ${clip} (10 s 1280x720 30 fps H.264, generated once into bench/.cache/)`);
+const clipBytes = await readFile(clip);
+
+await mkdir(cacheDir, { recursive: true });
+const workDir = await mkdtemp(join(cacheDir, 'http-'));
+const key = 'vs-bench-0123456789abcdefghijklmnop';
+const server = await startService(workDir, key);
+try {
+  const results = { date: new Date().toISOString(), machine: machine(), url: server.url };
+  await mkdir(join(workDir, 'data/oss/bench'), { recursive: true });
+  await copyFile(clip, join(workDir, 'data/oss/bench/clip.mp4'));
+  const api = (action) => `${server.url}/v3/openapi/workspaces/default/video-snapshot/ops-video-snapshot-001/${action}`;
+  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+
+  log('verifying the sync answer against the engine');
+  const syncBody = JSON.stringify({
+    input: { content: `data:video/mp4;base64,${clipBytes.toString('base64')}` },
+    parameters: { interval: 1 },
+    output: { type: 'base64' },
+  });
+  const engineRun = async () => {
+    const images = [];
+    for await (const image of snapshot(clipBytes, { interval: 1 })) images.push(image);
+    return images;
+  };
+  const serviceRun = async () => {
+    const response = await fetch(api('sync'), { method: 'POST', headers, body: syncBody });
+    const body = await response.json();
+    if (response.status !== 200) throw new Error(`sync answered ${response.status}: ${JSON.stringify(body)}`);
+    return body.result.data;
+  };
+  const [engineImages, serviceItems] = [await engineRun(), await serviceRun()];
+  verifySync(engineImages, serviceItems);
+  log(`  ${serviceItems.length} images: same frames, byte-identical`);
+
+  log(`sync latency: ${syncRounds} rounds, engine and service alternating`);
+  const engineMs = [];
+  const serviceMs = [];
+  for (let round = 0; round < syncRounds; round += 1) {
+    engineMs.push(await timed(engineRun));
+    serviceMs.push(await timed(serviceRun));
+  }
+  const engineMedian = median(engineMs);
+  const serviceMedian = median(serviceMs);
+  results.sync = {
+    clipBytes: clipBytes.length,
+    requestBytes: syncBody.length,
+    images: serviceItems.length,
+    engineMs,
+    serviceMs,
+    engineMedianMs: engineMedian,
+    serviceMedianMs: serviceMedian,
+    overhead: serviceMedian / engineMedian - 1,
+  };
+
+  log('task-status: one finished task');
+  const created = await (await fetch(api('async'), {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ input: { oss: 'oss://bench/clip.mp4' }, parameters: { interval: 1 }, output: { oss: 'oss://bench/out' } }),
+  })).json();
+  const taskId = created.result.task_id;
+  await waitForTask(api, headers, taskId);
+  const status = await load({
+    url: `${api('async/task-status')}?task_id=${taskId}`,
+    method: 'GET',
+    headers: { authorization: headers.authorization },
+    connections: 32,
+    duration: loadSeconds,
+  });
+  results.taskStatus = status;
+
+  log('async create: cheap tasks (keyframe mode, one image) so the queue stays short');
+  const createBody = JSON.stringify({
+    input: { oss: 'oss://bench/clip.mp4' },
+    parameters: { interval: 3600, mode: 'keyframe' },
+    output: { oss: 'oss://bench/created' },
+  });
+  results.asyncCreate = await load({ url: api('async'), method: 'POST', headers, body: createBody, connections: 16, duration: loadSeconds });
+
+  results.targets = {
+    statusRps: { target: TARGETS.statusRps, value: status.rps, pass: status.rps >= TARGETS.statusRps },
+    statusP99Ms: { target: TARGETS.statusP99Ms, value: status.p99Ms, pass: status.p99Ms <= TARGETS.statusP99Ms },
+    syncOverhead: { target: TARGETS.syncOverhead, value: results.sync.overhead, pass: results.sync.overhead <= TARGETS.syncOverhead },
+  };
+  const resultsDir = join(repoRoot, 'bench/results');
+  await mkdir(resultsDir, { recursive: true });
+  const file = join(resultsDir, `http-${results.date.replace(/[:.]/g, '-')}.json`);
+  await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(report(results));
+  log(`results: ${file}`);
+} finally {
+  await server.stop();
+  await shutdown();
+  await rm(workDir, { recursive: true, force: true });
+}
+
+async function ensureClip() {
+  const path = join(cacheDir, 'testsrc2-noise-720p30-10s-g60-bf3.mp4');
+  if (existsSync(path)) return path;
+  await mkdir(cacheDir, { recursive: true });
+  const partial = `${path}.partial`;
+  await run([
+    'ffmpeg', '-hide_banner', '-loglevel', 'error', '-nostdin', '-y',
+    '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30:duration=10', '-vf', 'noise=alls=12:allf=t',
+    '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-maxrate', '4M', '-bufsize', '8M',
+    '-g', '60', '-bf', '3', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', '-f', 'mp4', partial,
+  ]);
+  await rename(partial, path);
+  return path;
+}
+
+async function startService(dir, apiKey) {
+  const keysFile = join(dir, 'keys.json');
+  await writeFile(keysFile, JSON.stringify({ keys: [{ key: apiKey, name: 'bench', qps: 1_000_000 }] }), { mode: 0o600 });
+  const configFile = join(dir, 'config.json');
+  await writeFile(configFile, JSON.stringify({ keysFile, shutdownGraceMs: 1000 }));
+  const child = spawn(process.execPath, [join(repoRoot, 'bin/vsnap'), 'serve', '--port', '0', '--data-dir', join(dir, 'data'), '--config', configFile], {
+    cwd: repoRoot,
+    env: { ...process.env, VSNAP_API_KEYS: '', VSNAP_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const url = await new Promise((resolve, reject) => {
+    let pending = '';
+    const onData = (chunk) => {
+      pending += chunk;
+      const match = /^listening on (http:\/\/\S+)$/m.exec(pending);
+      if (match) {
+        // Logs are drained, never kept: the service writes them as it would in production.
+        child.stdout.off('data', onData);
+        child.stdout.resume();
+        resolve(match[1]);
+      }
+    };
+    child.stdout.setEncoding('utf8').on('data', onData);
+    exited.then((code) => reject(new Error(`vsnap serve exited (${code}) before listening`)));
+  });
+  return {
+    url,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function waitForTask(api, headers, taskId) {
+  for (;;) {
+    const body = await (await fetch(`${api('async/task-status')}?task_id=${taskId}`, { headers })).json();
+    if (body.result?.status === 'SUCCESS') return;
+    if (body.result?.status !== 'PENDING') throw new Error(`task ${taskId}: ${JSON.stringify(body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function load(options) {
+  const result = await autocannon(options);
+  const summary = {
+    connections: options.connections,
+    seconds: options.duration,
+    requests: result.requests.total,
+    rps: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+  };
+  log(`  ${Math.round(summary.rps)} requests/s, p50 ${summary.p50Ms} ms, p99 ${summary.p99Ms} ms, non-2xx ${summary.non2xx}, errors ${summary.errors}`);
+  return summary;
+}
+
+function verifySync(engineImages, serviceItems) {
+  if (engineImages.length !== serviceItems.length) {
+    throw new Error(`the service gave ${serviceItems.length} images, the engine ${engineImages.length}`);
+  }
+  engineImages.forEach((image, k) => {
+    const item = serviceItems[k];
+    if (item.frame_index !== image.frameIndex || item.frame_time !== image.frameTime) {
+      throw new Error(`image ${k}: service frame ${item.frame_index}@${item.frame_time}, engine ${image.frameIndex}@${image.frameTime}`);
+    }
+    if (!Buffer.from(item.content, 'base64').equals(image.data)) throw new Error(`image ${k}: the bytes differ`);
+  });
+}
+
+async function timed(fn) {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function machine() {
+  return { cpus: os.availableParallelism(), model: os.cpus()[0]?.model, node: process.version, load: os.loadavg() };
+}
+
+function report(results) {
+  const { sync, taskStatus, asyncCreate, targets } = results;
+  const pass = (target) => (target.pass ? 'PASS' : 'FAIL');
+  return [
+    '',
+    '| measure | value | target |',
+    '|---|---|---|',
+    `| task-status requests/s (${taskStatus.connections} connections) | ${Math.round(taskStatus.rps)} | ≥ ${TARGETS.statusRps} ${pass(targets.statusRps)} |`,
+    `| task-status latency p50 / p99 | ${taskStatus.p50Ms} / ${taskStatus.p99Ms} ms | p99 ≤ ${TARGETS.statusP99Ms} ms ${pass(targets.statusP99Ms)} |`,
+    `| async create requests/s (${asyncCreate.connections} connections) | ${Math.round(asyncCreate.rps)} (non-2xx ${asyncCreate.non2xx}) | measured |`,
+    `| sync, 10 s 720p clip, base64 in and out (${sync.images} images), median | ${sync.serviceMedianMs.toFixed(0)} ms | |`,
+    `| engine alone on the same bytes, median | ${sync.engineMedianMs.toFixed(0)} ms | |`,
+    `| sync overhead over the engine | ${(sync.overhead * 100).toFixed(1)}% | ≤ ${TARGETS.syncOverhead * 100}% ${pass(targets.syncOverhead)} |`,
+    '',
+  ].join('\n');
+}
+
+function log(message) {
+  process.stderr.write(`${message}\n`);
+}
