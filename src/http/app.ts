@@ -31,6 +31,7 @@ import {
 } from './api-error.js';
 import { contextOf, latencyOf } from './context.js';
 import { createRequestId, errorResponse } from './envelope.js';
+import { parseJsonBody } from './json-body.js';
 import { snapshotRoutes } from './routes.js';
 
 export interface AppOptions {
@@ -92,11 +93,23 @@ export function createApp(options: AppOptions): express.Express {
     if (wait !== undefined) throw rateQuotaExceeded(caller.qps, wait);
     next();
   };
-  const parseJson = express.json({ limit: options.maxBodyBytes, strict: false, type: () => true });
-  // body-parser reads an empty body as {}; an empty body is no JSON object, and the caller should hear so.
+  const readBody = express.raw({ limit: options.maxBodyBytes, type: () => true });
   const json = (req: Request, res: Response, next: NextFunction): void => {
-    if (req.headers['content-length'] === '0') next();
-    else parseJson(req, res, next);
+    readBody(req, res, (error?: unknown) => {
+      if (error !== undefined) return next(error);
+      const raw: unknown = req.body;
+      // No body, or an empty one, is no JSON object: the route's check says so by name.
+      if (!Buffer.isBuffer(raw) || raw.length === 0) {
+        req.body = undefined;
+        return next();
+      }
+      try {
+        req.body = parseJsonBody(raw);
+      } catch (parseError) {
+        return next(invalidJson(parseError instanceof Error ? parseError.message : String(parseError), parseError));
+      }
+      next();
+    });
   };
   app.use(snapshotRoutes({ tasks: options.tasks, store: options.store, authenticated, json }));
 
@@ -139,7 +152,7 @@ function finish(req: Request, res: Response, options: AppOptions): void {
   );
 }
 
-/** body-parser's errors (they carry `type`) as InvalidParameter for the body. */
+/** body-parser's errors (they carry `type`: too large, bad encoding, aborted) as InvalidParameter for the body. */
 function fromBodyParser(error: unknown, limit: number): ApiError | undefined {
   if (error instanceof ApiError || typeof error !== 'object' || error === null) return undefined;
   const { type, message, length } = error as { type?: unknown; message?: unknown; length?: unknown };
@@ -148,6 +161,5 @@ function fromBodyParser(error: unknown, limit: number): ApiError | undefined {
     const received = typeof length === 'number' ? `${length} bytes` : 'more';
     return invalidParameterDescribed('body', `a body of at most ${limit} bytes`, received);
   }
-  if (type === 'entity.parse.failed') return invalidJson(String(message), error);
   return invalidParameterDescribed('body', 'a JSON request body', String(message));
 }
