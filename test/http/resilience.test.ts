@@ -177,3 +177,38 @@ describe('the service killed with SIGKILL', () => {
     }
   });
 });
+
+describe('admission control', () => {
+  it('answers 503 ServiceUnavailable with Retry-After when the task queue or the sync queue is full', async () => {
+    const serviceDir = path.join(dataDir, 'admission');
+    await putObject(serviceDir, 'bucket', 'long.mp4', await fixturePath(longClip));
+    const { config, env } = await keysConfig(dataDir);
+    const service = await Service.start({
+      dataDir: serviceDir,
+      env,
+      config: { ...config, workers: 1, maxQueuedTasks: 1, maxQueuedSync: 0 },
+    });
+    try {
+      const running = await taskIdOf(service, longJob('admission-0'));
+      await busyWorker(service);
+      const waiting = await taskIdOf(service, longJob('admission-1'));
+      const refused = await service.request('POST', service.apiPath('async'), { key, body: longJob('admission-2') });
+      expect(refused.status, refused.text).toBe(503);
+      expect(refused.body).toMatchObject({ code: 'ServiceUnavailable', http_code: 503 });
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+
+      const syncRefused = await service.request('POST', service.apiPath('sync'), { key, body: longJob('admission-sync') });
+      expect(syncRefused.status, syncRefused.text).toBe(503);
+      expect(syncRefused.body.code).toBe('ServiceUnavailable');
+
+      for (const taskId of [running, waiting]) {
+        expect(((await service.waitForTask(taskId, key)).body.result as { status: string }).status).toBe('SUCCESS');
+      }
+      const metrics = await service.request('GET', '/metrics');
+      expect(metrics.text).toMatch(/^vsnap_queue_rejections_total\{queue="tasks"\} 1$/m);
+      expect(metrics.text).toMatch(/^vsnap_queue_rejections_total\{queue="sync"\} 1$/m);
+    } finally {
+      await service.stop();
+    }
+  });
+});
