@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 export npm_config_nodedir="${npm_config_nodedir:-/usr}"
 
 packages=(ffmpeg libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
-          pkg-config cmake make g++ python3 python3-av python3-pil time curl)
+          pkg-config cmake make g++ python3 python3-av python3-pil time curl redis-server)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -10,12 +10,12 @@ import { startServer } from '../http/server.js';
 import type { ParsedArgs } from './args.js';
 import { helpFlag, type CliIo, type Command } from './command.js';
 
-const serveFlags: readonly ServeFlag[] = ['port', 'host', 'data-dir', 'config'];
+const serveFlags: readonly ServeFlag[] = ['port', 'host', 'data-dir', 'config', 'storage', 'queue'];
 
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the video snapshot HTTP service',
-  synopsis: 'serve [--port N] [--host H] [--data-dir DIR] [--config FILE]',
+  synopsis: 'serve [--port N] [--host H] [--data-dir DIR] [--config FILE] [--storage local|s3] [--queue URL]',
   description:
     'Serves the documented sync and async video snapshot API. Tasks, results and a generated API key live in the data directory; ' +
     'extraction runs in supervised worker processes. Prints "listening on http://HOST:PORT" when ready; SIGTERM or SIGINT ' +
@@ -25,6 +25,8 @@ export const serveCommand: Command = {
     host: { type: 'string', placeholder: 'H', expects: 'a host', description: 'address to listen on (default 127.0.0.1)' },
     'data-dir': { type: 'string', placeholder: 'DIR', expects: 'a directory', description: 'where tasks, results and keys live (default ./data)' },
     config: { type: 'string', placeholder: 'FILE', expects: 'a file', description: 'a JSON configuration file' },
+    storage: { type: 'string', placeholder: 'KIND', expects: 'local or s3', description: 'where oss:// paths live: local (default) or s3' },
+    queue: { type: 'string', placeholder: 'URL', expects: 'embedded or a redis:// URL', description: 'embedded (default) or redis://HOST:PORT' },
     ...helpFlag,
   },
   run: runServe,

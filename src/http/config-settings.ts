@@ -33,9 +33,21 @@ export interface ServeConfig {
   maxBodyBytes: number;
   shutdownGraceMs: number;
   logLevel: LogLevel;
+  /** Where oss:// paths live: the data directory, or an S3-compatible store. */
+  storage: StorageKind;
+  /** 'embedded' (SQLite + this process's workers) or a redis:// URL (BullMQ; `vsnap worker` processes). */
+  queue: string;
+  /** The S3 endpoint URL; undefined for AWS's own. */
+  s3Endpoint: string | undefined;
+  s3Region: string;
+  s3ForcePathStyle: boolean;
+  /** Seconds a finished task stays readable. */
+  taskRetentionSeconds: number;
 }
 
-export type ServeFlag = 'port' | 'host' | 'data-dir' | 'config';
+export type StorageKind = 'local' | 's3';
+
+export type ServeFlag = 'port' | 'host' | 'data-dir' | 'config' | 'storage' | 'queue';
 
 export type SettingName = Exclude<keyof ServeConfig, 'configFile'>;
 
@@ -60,6 +72,11 @@ export const serveDefaults = Object.freeze({
   maxBodyBytes: 256 * 1024 * 1024,
   shutdownGraceMs: 30_000,
   logLevel: 'info' as LogLevel,
+  storage: 'local' as StorageKind,
+  queue: 'embedded',
+  s3Region: 'us-east-1',
+  s3ForcePathStyle: false,
+  taskRetentionSeconds: 7 * 24 * 3600,
 });
 
 /** A check of one value: what it must be, and the value if it is (paths resolved against `base`). */
@@ -99,6 +116,48 @@ export const pathRule: Rule<string> = {
     typeof value === 'string' && value !== '' && !value.includes('\0') ? path.resolve(base, value) : undefined,
 };
 
+function choice<T extends string>(choices: readonly T[]): Rule<T> {
+  return {
+    expects: `one of ${choices.join(', ')}`,
+    numeric: false,
+    accept: (value) => ((choices as readonly unknown[]).includes(value) ? (value as T) : undefined),
+  };
+}
+
+const booleanRule: Rule<boolean> = {
+  expects: 'true or false',
+  numeric: false,
+  accept: (value) => {
+    if (value === true || value === 'true' || value === '1') return true;
+    if (value === false || value === 'false' || value === '0') return false;
+    return undefined;
+  },
+};
+
+/** `embedded`, or a Redis URL as ioredis reads it. */
+const queueRule: Rule<string> = {
+  expects: 'embedded or a redis:// or rediss:// URL',
+  numeric: false,
+  accept: (value) => {
+    if (value === 'embedded') return value;
+    if (typeof value !== 'string' || !/^rediss?:\/\//.test(value)) return undefined;
+    return URL.canParse(value) ? value : undefined;
+  },
+};
+
+const httpUrlRule: Rule<string> = {
+  expects: 'an http:// or https:// URL',
+  numeric: false,
+  accept: (value) =>
+    typeof value === 'string' && /^https?:\/\//.test(value) && URL.canParse(value) ? value : undefined,
+};
+
+const regionRule: Rule<string> = {
+  expects: 'a region name such as us-east-1',
+  numeric: false,
+  accept: (value) => (typeof value === 'string' && /^[a-z0-9-]{1,64}$/.test(value) ? value : undefined),
+};
+
 const logLevelRule: Rule<LogLevel> = {
   expects: `one of ${logLevels.join(', ')}`,
   numeric: false,
@@ -108,6 +167,8 @@ const logLevelRule: Rule<LogLevel> = {
 export interface Setting<T> {
   flag?: ServeFlag;
   env?: string;
+  /** Read when `env` is unset: AWS's general endpoint variable behind its S3-specific one. */
+  envFallback?: string;
   rule: Rule<T>;
   default: string;
   description: string;
@@ -188,6 +249,44 @@ export const settings: { readonly [K in SettingName]: Setting<NonNullable<ServeC
     default: serveDefaults.logLevel,
     description: 'JSON log level on stdout',
   },
+  storage: {
+    flag: 'storage',
+    env: 'VSNAP_STORAGE',
+    rule: choice(['local', 's3'] as const),
+    default: serveDefaults.storage,
+    description: 'where oss://BUCKET/KEY lives: local is DATA_DIR/oss/BUCKET/KEY, s3 the bucket BUCKET of the S3-compatible store',
+  },
+  queue: {
+    flag: 'queue',
+    env: 'VSNAP_QUEUE',
+    rule: queueRule,
+    default: serveDefaults.queue,
+    description: 'embedded (SQLite and this process\'s workers) or redis://HOST:PORT (BullMQ; run `vsnap worker` processes)',
+  },
+  s3Endpoint: {
+    env: 'AWS_ENDPOINT_URL_S3',
+    envFallback: 'AWS_ENDPOINT_URL',
+    rule: httpUrlRule,
+    default: "AWS's",
+    description: 'the S3-compatible endpoint (MinIO, OSS, Ceph); credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
+  },
+  s3Region: {
+    env: 'AWS_REGION',
+    rule: regionRule,
+    default: serveDefaults.s3Region,
+    description: 'the region requests are signed for',
+  },
+  s3ForcePathStyle: {
+    env: 'VSNAP_S3_FORCE_PATH_STYLE',
+    rule: booleanRule,
+    default: String(serveDefaults.s3ForcePathStyle),
+    description: 'address buckets as ENDPOINT/BUCKET rather than BUCKET.ENDPOINT (MinIO and most self-hosted stores need true)',
+  },
+  taskRetentionSeconds: {
+    rule: integer(60, 10 * 365 * 24 * 3600),
+    default: String(serveDefaults.taskRetentionSeconds),
+    description: 'how long a finished task stays readable through task-status',
+  },
 };
 
 export const settingNames = Object.keys(settings) as SettingName[];
@@ -216,7 +315,7 @@ export const serveSettings: readonly SettingDoc[] = Object.freeze([
     return {
       name,
       flag: setting.flag === undefined ? undefined : `--${setting.flag}`,
-      env: setting.env,
+      env: setting.envFallback === undefined ? setting.env : `${setting.env} (or ${setting.envFallback})`,
       fileKey: name,
       default: setting.default,
       description: setting.description,

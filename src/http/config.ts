@@ -79,10 +79,11 @@ export function loadServeConfig(options: LoadServeConfigOptions): ServeConfig {
   function given<K extends SettingName>(name: K): ServeConfig[K] | undefined {
     const setting: Setting<NonNullable<ServeConfig[K]>> = settings[name];
     const flag = setting.flag === undefined ? undefined : flags[setting.flag];
-    const fromEnv = setting.env === undefined ? undefined : nonEmpty(env[setting.env]);
+    const envName = [setting.env, setting.envFallback].find((name) => name !== undefined && nonEmpty(env[name]) !== undefined);
+    const fromEnv = envName === undefined ? undefined : nonEmpty(env[envName]);
     const candidates = [
       flag === undefined ? undefined : checked(setting.rule, flag, `--${setting.flag}`, name, cwd),
-      fromEnv === undefined ? undefined : checked(setting.rule, fromEnv, setting.env as string, name, cwd),
+      fromEnv === undefined ? undefined : checked(setting.rule, fromEnv, envName as string, name, cwd),
       configFile === undefined || !Object.hasOwn(file, name)
         ? undefined
         : checkedFileValue(setting.rule, file[name], name, configFile),
@@ -105,6 +106,12 @@ export function loadServeConfig(options: LoadServeConfigOptions): ServeConfig {
     maxBodyBytes: given('maxBodyBytes') ?? serveDefaults.maxBodyBytes,
     shutdownGraceMs: given('shutdownGraceMs') ?? serveDefaults.shutdownGraceMs,
     logLevel: given('logLevel') ?? serveDefaults.logLevel,
+    storage: given('storage') ?? serveDefaults.storage,
+    queue: given('queue') ?? serveDefaults.queue,
+    s3Endpoint: given('s3Endpoint'),
+    s3Region: given('s3Region') ?? serveDefaults.s3Region,
+    s3ForcePathStyle: given('s3ForcePathStyle') ?? serveDefaults.s3ForcePathStyle,
+    taskRetentionSeconds: given('taskRetentionSeconds') ?? serveDefaults.taskRetentionSeconds,
   };
 }
 

@@ -36,6 +36,15 @@ export interface Store {
    */
   localPath(url: string): Promise<string | undefined>;
 
+  /**
+   * An http(s) URL from which the engine may read the object by range (a
+   * presigned GET of the configured store), valid for at least `ttlSeconds`;
+   * or undefined when this store has none (then use localPath or readFile).
+   * Only the store makes these URLs, so the engine never opens an address a
+   * client chose.
+   */
+  rangeUrl?(url: string, ttlSeconds: number): Promise<string | undefined>;
+
   /** Stores `bytes` at `url`, replacing any object there, atomically. */
   write(url: string, bytes: Uint8Array): Promise<void>;
 

@@ -60,6 +60,12 @@ describe('loadServeConfig defaults', () => {
       maxBodyBytes: 256 * 1024 * 1024,
       shutdownGraceMs: 30_000,
       logLevel: 'info',
+      storage: 'local',
+      queue: 'embedded',
+      s3Endpoint: undefined,
+      s3Region: 'us-east-1',
+      s3ForcePathStyle: false,
+      taskRetentionSeconds: 7 * 24 * 3600,
     });
   });
 
@@ -129,6 +135,12 @@ describe('loadServeConfig precedence', () => {
       maxBodyBytes: 1024,
       shutdownGraceMs: 0,
       logLevel: 'silent',
+      storage: 's3',
+      queue: 'redis://127.0.0.1:6379/2',
+      s3Endpoint: 'http://127.0.0.1:9000',
+      s3Region: 'oss-cn-hangzhou',
+      s3ForcePathStyle: true,
+      taskRetentionSeconds: 3600,
     };
     const config = writeConfig(settings);
     expect(load({ flags: { config } })).toEqual({ ...settings, configFile: config });
@@ -150,6 +162,11 @@ describe('loadServeConfig precedence', () => {
 type BadRow = [name: string, options: () => Partial<LoadServeConfigOptions>, setting: string, message: string];
 
 const badValues: BadRow[] = [
+  ['storage unknown', () => ({ flags: { storage: 'gcs' } }), 'storage', 'Expected one of local, s3 for --storage but received "gcs"'],
+  ['queue not a redis URL', () => ({ flags: { queue: 'amqp://x' } }), 'queue', 'Expected embedded or a redis:// or rediss:// URL for --queue but received "amqp://x"'],
+  ['endpoint not http', () => ({ env: { AWS_ENDPOINT_URL: 'ftp://x' } }), 's3Endpoint', 'Expected an http:// or https:// URL for AWS_ENDPOINT_URL but received "ftp://x"'],
+  ['path style not a boolean', () => ({ env: { VSNAP_S3_FORCE_PATH_STYLE: 'yes' } }), 's3ForcePathStyle', 'Expected true or false for VSNAP_S3_FORCE_PATH_STYLE but received "yes"'],
+  ['retention under a minute', () => ({ flags: { config: writeConfig({ taskRetentionSeconds: 5 }) } }), 'taskRetentionSeconds', 'for "taskRetentionSeconds" in'],
   ['port not a number', () => ({ flags: { port: 'http' } }), 'port', 'Expected an integer from 0 to 65535 for --port but received "http"'],
   ['port negative', () => ({ flags: { port: '-1' } }), 'port', 'for --port but received "-1"'],
   ['port past 65535', () => ({ env: { VSNAP_PORT: '65536' } }), 'port', 'Expected an integer from 0 to 65535 for VSNAP_PORT but received "65536"'],
@@ -218,19 +235,19 @@ describe('loadServeConfig refuses', () => {
 });
 
 describe('serveSettings', () => {
-  it('documents every setting once, with the four serve flags', () => {
+  it('documents every setting once, with the six serve flags', () => {
     const names = serveSettings.map((s) => s.name);
     expect(new Set(names).size).toBe(names.length);
     const configKeys = Object.keys(load()).filter((k) => k !== 'configFile');
     expect(names.sort()).toEqual([...configKeys, 'apiKeys', 'config'].sort());
     expect(serveSettings.flatMap((s) => (s.flag === undefined ? [] : [s.flag])).sort()).toEqual(
-      ['--config', '--data-dir', '--host', '--port'].sort(),
+      ['--config', '--data-dir', '--host', '--port', '--storage', '--queue'].sort(),
     );
   });
 
-  it('names only VSNAP_ variables and keeps API keys out of flags and the file', () => {
+  it('names only VSNAP_ variables, and the AWS SDK\'s own for S3, and keeps API keys out of flags and the file', () => {
     for (const setting of serveSettings) {
-      if (setting.env !== undefined) expect(setting.env).toMatch(/^VSNAP_[A-Z_]+$/);
+      if (setting.env !== undefined) expect(setting.env).toMatch(/^(VSNAP_[A-Z0-9_]+|AWS_REGION|AWS_ENDPOINT_URL_S3 \(or AWS_ENDPOINT_URL\))$/);
       expect(setting.description.length).toBeGreaterThan(0);
     }
     expect(serveSettings.find((s) => s.name === 'apiKeys')).toMatchObject({ env: 'VSNAP_API_KEYS', flag: undefined, fileKey: undefined });
@@ -251,7 +268,7 @@ describe('serveSettings', () => {
   it('quotes the defaults that loadServeConfig applies', () => {
     const loaded = load();
     for (const setting of serveSettings) {
-      if (['config', 'apiKeys', 'keysFile', 'workers', 'maxQueuedSync'].includes(setting.name)) continue;
+      if (['config', 'apiKeys', 'keysFile', 'workers', 'maxQueuedSync', 's3Endpoint'].includes(setting.name)) continue;
       const value = loaded[setting.name as keyof typeof loaded];
       const shown = setting.name === 'dataDir' ? `./${path.relative(dir, value as string)}` : String(value);
       expect(setting.default).toBe(shown);
