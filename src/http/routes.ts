@@ -86,7 +86,12 @@ export function snapshotRoutes({ tasks, store, authenticated, json }: RouteOptio
   router.get(statusRoute, named(statusRoute), authenticated, known, async (req, res) => {
     const taskId = req.query.task_id;
     if (typeof taskId !== 'string' || taskId === '') throw invalidParameter('task_id', 'a task id', taskId);
-    const task = isTaskId(taskId) ? await tasks.get(param(req, 'workspace_name'), taskId) : undefined;
+    let task: TaskRecord | undefined;
+    try {
+      task = isTaskId(taskId) ? await tasks.get(param(req, 'workspace_name'), taskId) : undefined;
+    } catch (error) {
+      throw error instanceof TaskError ? apiErrorOfTask(error) : error;
+    }
     if (task === undefined) throw taskNotExist(taskId);
     res.json(successResponse(resultOf(task), contextOf(res).requestId, latencyOf(res), usageOf(task)));
   });

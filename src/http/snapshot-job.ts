@@ -74,6 +74,7 @@ export function apiErrorOfTask(error: unknown): ApiError {
       return unreadableInput(error.message);
     case 'VSNAP_RUNNER_BUSY':
     case 'VSNAP_RUNNER_CLOSED':
+    case 'VSNAP_QUEUE_UNAVAILABLE':
       return serviceUnavailable(busyRetryAfterSeconds);
     default:
       return internalServerError(error);

@@ -1,8 +1,9 @@
 /**
  * Errors of the task floor, each with a stable code and one factory. The
  * service maps them: VSNAP_TASK_INPUT is the caller's video or its location
- * (a FAIL task, or 400 InvalidParameter for a sync call), VSNAP_RUNNER_BUSY
- * is overload (503 with Retry-After), the rest are internal (a FAIL task with
+ * (a FAIL task, or 400 InvalidParameter for a sync call), VSNAP_RUNNER_BUSY,
+ * VSNAP_RUNNER_CLOSED and VSNAP_QUEUE_UNAVAILABLE are retryable (503 with
+ * Retry-After), the rest are internal (a FAIL task with
  * a plain message, or 500).
  *
  * Messages are one line and safe to show a caller: they name the input by
@@ -21,6 +22,8 @@ export const taskErrorCodes = [
   'VSNAP_RUNNER_BUSY',
   /** The runner is shutting down and takes no more jobs. */
   'VSNAP_RUNNER_CLOSED',
+  /** The shared queue (Redis) cannot be reached now; nothing was accepted or read. Retry later. */
+  'VSNAP_QUEUE_UNAVAILABLE',
   /** Anything else that went wrong running the job. */
   'VSNAP_TASK_INTERNAL',
 ] as const;
@@ -55,6 +58,10 @@ export function runnerBusy(): TaskError {
 
 export function runnerClosed(): TaskError {
   return new TaskError('VSNAP_RUNNER_CLOSED', 'The service is shutting down');
+}
+
+export function queueUnavailable(cause?: unknown): TaskError {
+  return new TaskError('VSNAP_QUEUE_UNAVAILABLE', 'The task queue cannot be reached; retry later', cause);
 }
 
 export function taskInternal(message: string, cause?: unknown): TaskError {
