@@ -76,6 +76,7 @@ export async function startServer(
     dataDir: config.dataDir,
     runner: supervisor,
     maxQueuedTasks: config.maxQueuedTasks,
+    retentionSeconds: config.taskRetentionSeconds,
   });
   queue.onFinished((task, result) => {
     if (result !== undefined) metrics.framesExtracted.inc(result.data.length);

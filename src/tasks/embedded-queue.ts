@@ -14,6 +14,8 @@
  *   doing: the OOM killer, an operator) runs again, up to `maxAttempts`
  *   crashes in all, then FAILs with the crash message. A timeout or a bad
  *   input FAILs at once: running it again would do the same.
+ * - A finished task stays readable for `retentionSeconds`, then is deleted
+ *   (its images stay where they were written).
  * - At start every RUNNING task goes back to PENDING (the previous process
  *   died with it), which is how a kill -9 loses nothing. `close` lets
  *   running tasks finish within the grace period and re-queues the rest.
@@ -36,11 +38,16 @@ export interface EmbeddedQueueOptions {
   maxQueuedTasks: number;
   /** Crashed attempts after which a task FAILs. */
   maxAttempts?: number;
+  /** Seconds a finished task stays readable; older ones are deleted. Default: 7 days. */
+  retentionSeconds?: number;
 }
 
 type FinishedListener = (task: TaskRecord, result?: JobResult) => void;
 
 const defaultMaxAttempts = 2;
+const defaultRetentionSeconds = 7 * 24 * 3600;
+/** How often expired tasks are deleted: often enough that the table never holds much past its retention. */
+const expiryIntervalMs = 60_000;
 
 export class EmbeddedTaskQueue implements TaskQueue {
   readonly #store: TaskStore;
@@ -50,6 +57,8 @@ export class EmbeddedTaskQueue implements TaskQueue {
   readonly #maxAttempts: number;
   readonly #listeners: FinishedListener[] = [];
   readonly #inFlight = new Set<Promise<void>>();
+  readonly #retentionMs: number;
+  readonly #expiryTimer: NodeJS.Timeout;
   #pending: number;
   #closing = false;
   #closed: Promise<void> | undefined;
@@ -60,8 +69,12 @@ export class EmbeddedTaskQueue implements TaskQueue {
     this.#spoolDir = spoolDir;
     this.#maxQueuedTasks = options.maxQueuedTasks;
     this.#maxAttempts = options.maxAttempts ?? defaultMaxAttempts;
+    this.#retentionMs = (options.retentionSeconds ?? defaultRetentionSeconds) * 1000;
     this.#pending = store.pendingCount();
     this.#runner.onSettled(() => this.#dispatch());
+    this.expireFinished();
+    this.#expiryTimer = setInterval(() => this.expireFinished(), Math.min(expiryIntervalMs, this.#retentionMs));
+    this.#expiryTimer.unref();
   }
 
   /** Opens the table in `dataDir`, recovers what a previous process left, and starts dispatching. */
@@ -122,8 +135,14 @@ export class EmbeddedTaskQueue implements TaskQueue {
     return this.#closed;
   }
 
+  /** Deletes the tasks that finished longer than the retention ago; runs every minute by itself. */
+  expireFinished(now = Date.now()): number {
+    return this.#store.deleteFinishedBefore(now - this.#retentionMs);
+  }
+
   async #close(graceMs: number): Promise<void> {
     this.#closing = true;
+    clearInterval(this.#expiryTimer);
     await this.#runner.close(graceMs);
     await Promise.all(this.#inFlight);
     this.#store.close();

@@ -79,6 +79,7 @@ const schema = `
     finished_at INTEGER
   );
   CREATE INDEX IF NOT EXISTS tasks_unfinished ON tasks (state) WHERE state IN ('PENDING', 'RUNNING');
+  CREATE INDEX IF NOT EXISTS tasks_finished ON tasks (finished_at) WHERE finished_at IS NOT NULL;
 `;
 
 export class TaskStore {
@@ -126,6 +127,7 @@ export class TaskStore {
       requeueAll: db.prepare(`UPDATE tasks SET state = 'PENDING' WHERE state = 'RUNNING'`),
       counts: db.prepare<[], { state: TaskState; n: number }>('SELECT state, count(*) AS n FROM tasks GROUP BY state'),
       pending: db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM tasks WHERE state = 'PENDING'`),
+      expire: db.prepare<[number]>(`DELETE FROM tasks WHERE state IN ('SUCCESS', 'FAIL') AND finished_at < ?`),
       inputFiles: db.prepare<[], { input_file: string }>(
         `SELECT input_file FROM tasks WHERE state IN ('PENDING', 'RUNNING') AND input_file IS NOT NULL`,
       ),
@@ -182,6 +184,11 @@ export class TaskStore {
 
   pendingCount(): number {
     return this.#statements.pending.get()?.n ?? 0;
+  }
+
+  /** Deletes the tasks that finished before `before` (ms since the epoch); returns how many. */
+  deleteFinishedBefore(before: number): number {
+    return this.#statements.expire.run(before).changes;
   }
 
   /** The spooled input files that unfinished tasks still need. */

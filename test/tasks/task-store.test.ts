@@ -118,6 +118,26 @@ describe('TaskStore', () => {
     expect([...store.liveInputFiles()]).toEqual(['/spool/t2']);
   });
 
+  it('deletes finished tasks past their retention and keeps everything else', () => {
+    for (const id of ['old-success', 'old-fail', 'new-success', 'waiting', 'running']) insert(id);
+    const finish = (id: string, at: number, ok: boolean) => {
+      const row = store.claimNext()!;
+      expect(row.id).toBe(id);
+      if (ok) store.succeed(id, row.attempts, [], at);
+      else store.fail(id, row.attempts, 'bad', at);
+    };
+    finish('old-success', 1_000, true);
+    finish('old-fail', 2_000, false);
+    finish('new-success', 10_000, true);
+    expect(store.deleteFinishedBefore(5_000)).toBe(2);
+    expect(store.get('default', 'old-success')).toBeUndefined();
+    expect(store.get('default', 'old-fail')).toBeUndefined();
+    expect(store.get('default', 'new-success')?.state).toBe('SUCCESS');
+    store.claimNext();
+    expect(store.deleteFinishedBefore(Number.MAX_SAFE_INTEGER)).toBe(1);
+    expect(store.counts()).toEqual({ pending: 1, running: 1, success: 0, fail: 0 });
+  });
+
   it('refuses a database written by a newer vsnap', () => {
     store.close();
     const file = path.join(dir, 'tasks.db');
