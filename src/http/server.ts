@@ -19,7 +19,7 @@ import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { createStore, type StoreConfig } from '../storage/store-config.js';
+import { createStore, storeConfigOf } from '../storage/store-config.js';
 import { EmbeddedTaskQueue } from '../tasks/embedded-queue.js';
 import type { TaskQueue } from '../tasks/queue.js';
 import { WorkerSupervisor } from '../tasks/supervisor.js';
@@ -53,7 +53,7 @@ export async function startServer(
   const { keyRing, generated } = loadKeyRing(config, env);
   if (generated?.created === true) stdout.write(`generated API key (stored in ${generated.path}): ${generated.key}\n`);
 
-  const storeConfig: StoreConfig = { type: 'local', dataDir: config.dataDir };
+  const storeConfig = storeConfigOf(config);
   const store = createStore(storeConfig);
   const metrics = createMetrics({ taskCounts: () => queue.counts() });
   const supervisor = await WorkerSupervisor.start({
