@@ -28,7 +28,7 @@ export { VsnapError, errorCodes, type VsnapErrorCode } from './errors.js';
 export { defaultSnapshotOptions } from './options.js';
 export type { ImageFormat, SamplingMode, SnapshotInput, SnapshotOptions } from './options.js';
 export type { DecodeStats, Snapshot, SnapshotPlan, SnapshotRun } from './engine/snapshot.js';
-export type { VideoInfo } from './engine/video-info.js';
+export type { PlannedVideoInfo, VideoInfo } from './engine/video-info.js';
 export type { BackendName } from './engine/backend.js';
 export type { SnapshotFile, SnapshotFilesResult } from './snapshot-files.js';
 

@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { DecodeStats, SnapshotRun } from './engine/snapshot.js';
-import type { VideoInfo } from './engine/video-info.js';
+import type { PlannedVideoInfo } from './engine/video-info.js';
 
 export interface SnapshotFile {
   outputIndex: number;
@@ -21,7 +21,7 @@ export interface SnapshotFile {
 export interface SnapshotFilesResult {
   files: SnapshotFile[];
   stats: DecodeStats;
-  info: VideoInfo;
+  info: PlannedVideoInfo;
 }
 
 export async function writeSnapshotFiles(

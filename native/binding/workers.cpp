@@ -79,6 +79,7 @@ void PromiseWorker::reject(const std::string& message, const std::string& code) 
 
 void ProbeWorker::run() {
   Decoder decoder(input_.make(), nullptr);
+  decoder.scan();
   info_ = decoder.info();
 }
 
@@ -124,7 +125,7 @@ void ExtractorState::releaseIfClosed() {
 
 void OpenWorker::run() {
   auto first = std::make_unique<Decoder>(state_->input.make(), &state_->cancel);
-  std::shared_ptr<Work> work = first->plan(state_->mode, state_->interval);
+  std::shared_ptr<Work> work = first->plan(state_->mode, state_->interval, state_->planning);
   outputCount_ = work->targets.size();
   const size_t count = std::max<size_t>(1, std::min<size_t>(state_->maxLanes, work->segmentCount()));
   lanes_.resize(count);
@@ -207,14 +208,20 @@ Napi::Object videoInfoToJs(Napi::Env env, const VideoInfo& info) {
   out.Set("startTime", info.startTime);
   Napi::Object frameRate = Napi::Object::New(env);
   frameRate.Set("average", info.averageFrameRate);
-  frameRate.Set("variable", info.variableFrameRate);
   out.Set("frameRate", frameRate);
   out.Set("frameCount", info.frameCount);
-  Napi::Array keyframes = Napi::Array::New(env, info.keyframes.size());
-  for (size_t i = 0; i < info.keyframes.size(); ++i) {
-    keyframes.Set(static_cast<uint32_t>(i), info.keyframes[i]);
+  // What only a scan learns is null when the plan came from the index.
+  if (info.scanned) {
+    frameRate.Set("variable", info.variableFrameRate);
+    Napi::Array keyframes = Napi::Array::New(env, info.keyframes.size());
+    for (size_t i = 0; i < info.keyframes.size(); ++i) {
+      keyframes.Set(static_cast<uint32_t>(i), info.keyframes[i]);
+    }
+    out.Set("keyframes", keyframes);
+  } else {
+    frameRate.Set("variable", env.Null());
+    out.Set("keyframes", env.Null());
   }
-  out.Set("keyframes", keyframes);
   out.Set("bitRate", static_cast<double>(info.bitRate));
   return out;
 }

@@ -40,6 +40,7 @@ struct Lane {
 struct ExtractorState {
   InputSpec input;
   SamplingMode mode = SamplingMode::Exact;
+  Planning planning = Planning::IndexWhereExact;
   double interval = 1;
   int maxLanes = 1;
   std::atomic<bool> cancel{false};
@@ -88,8 +89,8 @@ class ProbeWorker : public PromiseWorker {
   VideoInfo info_;
 };
 
-// Scans the input once, plans, and opens the lanes: as many as asked, but
-// no more than there are segments of work.
+// Opens the input, plans (scanning it, or from its index), and opens the
+// lanes: as many as asked, but no more than there are segments of work.
 class OpenWorker : public PromiseWorker {
  public:
   OpenWorker(Napi::Env env, std::shared_ptr<ExtractorState> state) : PromiseWorker(env), state_(std::move(state)) {}

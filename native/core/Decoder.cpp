@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "Error.h"
+#include "IndexPlanner.h"
 
 extern "C" {
 #include <libavutil/display.h>
@@ -41,12 +42,49 @@ int rotationOf(const AVStream* stream) {
 // Construction
 // ============================================================================
 
+// Reads for IndexPlanner; its packets count as planning (scanPackets).
+class Decoder::PlanReader : public PacketSource {
+ public:
+  explicit PlanReader(Decoder& decoder) : decoder_(decoder), packet_(makePacket()) {}
+
+  void seek(int64_t timestamp) override {
+    decoder_.throwIfCancelled();
+    const int ret = av_seek_frame(decoder_.format_.get(), decoder_.stream_->index, timestamp, AVSEEK_FLAG_BACKWARD);
+    if (ret == AVERROR_EXIT) {
+      throw Error(ErrorCode::Aborted, "aborted");
+    }
+    if (ret < 0) {
+      throw IndexPlanner::NotExact("cannot seek to a keyframe: " + avErrorText(ret));
+    }
+  }
+
+  const AVPacket* next() override {
+    av_packet_unref(packet_.get());
+    for (;;) {
+      decoder_.throwIfCancelled();
+      const int ret = av_read_frame(decoder_.format_.get(), packet_.get());
+      if (ret == AVERROR_EOF) {
+        return nullptr;
+      }
+      decoder_.checkRead(ret, "truncated or corrupt data: av_read_frame");
+      if (packet_->stream_index == decoder_.stream_->index) {
+        ++decoder_.stats_.scanPackets;
+        return packet_.get();
+      }
+      av_packet_unref(packet_.get());
+    }
+  }
+
+ private:
+  Decoder& decoder_;
+  PacketPtr packet_;
+};
+
 Decoder::Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel)
     : input_(std::move(input)), cancel_(cancel), packet_(makePacket()), frame_(makeFrame()) {
   format_ = input_->open(cancel_, true);
   selectStream();
-  scan();
-  describe();
+  describeStream();
 }
 
 std::unique_ptr<Decoder> Decoder::openLane(std::unique_ptr<Input> input) const {
@@ -59,7 +97,11 @@ Decoder::Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel, 
       packet_(makePacket()),
       frame_(makeFrame()),
       info_(first.info_),
+      origin_(first.origin_),
       timeline_(first.timeline_) {
+  if (first.info_.frameCount == 0) {
+    throw Error(ErrorCode::Internal, "openLane: the first decoder has not planned");
+  }
   // Streams of a container with a header are known once it is opened; the
   // others (MPEG-TS, FLV) appear only as packets are read, so the lane probes.
   const bool streamsInHeader = (first.format_->ctx_flags & AVFMTCTX_NOHEADER) == 0;
@@ -75,8 +117,10 @@ Decoder::Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel, 
   }
   // Demuxers with a generic index build it while reading; this lane has
   // read nothing, so it takes the index the scan built.
-  for (const Timeline::IndexEntry& entry : timeline_->seekIndex()) {
-    av_add_index_entry(stream_, entry.position, entry.timestamp, entry.size, entry.distance, entry.flags);
+  if (timeline_ != nullptr) {
+    for (const Timeline::IndexEntry& entry : timeline_->seekIndex()) {
+      av_add_index_entry(stream_, entry.position, entry.timestamp, entry.size, entry.distance, entry.flags);
+    }
   }
 }
 
@@ -114,6 +158,9 @@ void Decoder::selectStream() {
 }
 
 void Decoder::scan() {
+  if (timeline_ != nullptr) {
+    return;
+  }
   auto timeline = std::make_shared<Timeline>(stream_->time_base);
   for (;;) {
     throwIfCancelled();
@@ -121,10 +168,7 @@ void Decoder::scan() {
     if (ret == AVERROR_EOF) {
       break;
     }
-    if (ret == AVERROR_EXIT) {
-      throw Error(ErrorCode::Aborted, "aborted");
-    }
-    checkAv(ret, "truncated or corrupt data: av_read_frame", ErrorCode::CorruptInput);
+    checkRead(ret, "truncated or corrupt data: av_read_frame");
     if (packet_->stream_index == stream_->index) {
       ++stats_.scanPackets;
       if ((packet_->flags & AV_PKT_FLAG_CORRUPT) != 0) {
@@ -135,10 +179,7 @@ void Decoder::scan() {
     }
     av_packet_unref(packet_.get());
   }
-  const AVRational rate = stream_->avg_frame_rate;
-  const int64_t fallback =
-      rate.num > 0 && rate.den > 0 ? av_rescale_q(1, av_inv_q(rate), stream_->time_base) : 1;
-  timeline->finish(fallback);
+  timeline->finish(fallbackDuration());
   if ((format_->iformat->flags & AVFMT_GENERIC_INDEX) != 0) {
     const int count = avformat_index_get_entries_count(stream_);
     for (int i = 0; i < count; ++i) {
@@ -146,24 +187,59 @@ void Decoder::scan() {
       timeline->addIndexEntry({entry->pos, entry->timestamp, entry->size, entry->min_distance, entry->flags});
     }
   }
+  checkDeclaredEnd(timeline->origin(), timeline->end());
   timeline_ = std::move(timeline);
+  describeTimes(timeline_->origin(), timeline_->end(), timeline_->frameCount());
+  info_.scanned = true;
+  info_.variableFrameRate = timeline_->variableFrameRate();
+  info_.keyframes = timeline_->keyframeTimes();
+}
 
-  // A stream that declares where it ends and stops well short of it was cut.
-  const double declaredEnd = declaredEndTime();
-  const double tb = av_q2d(stream_->time_base);
-  const double foundEnd = static_cast<double>(timeline_->end()) * tb;
-  const double declaredDuration = declaredEnd - static_cast<double>(timeline_->origin()) * tb;
-  if (declaredEnd > 0 && declaredEnd - foundEnd > std::max(0.5, 0.02 * declaredDuration)) {
-    throw Error(ErrorCode::CorruptInput, "truncated data: the video stream declares " +
-                                             secondsText(declaredDuration) + " but its frames end at " +
-                                             secondsText(timeline_->secondsSinceOrigin(timeline_->end())));
+bool Decoder::planFromIndex(AVRational interval, Work& work) {
+  if (!IndexPlanner::refusal(*format_, *stream_).empty()) {
+    return false;
+  }
+  PlanReader reader(*this);
+  try {
+    IndexPlanner planner(*stream_, reader, fallbackDuration());
+    checkDeclaredEnd(planner.origin(), planner.end());
+    work.targets = planner.plan(interval, work.seekTimes);
+    describeTimes(planner.origin(), planner.end(), planner.frameCount());
+    return true;
+  } catch (const IndexPlanner::NotExact&) {
+    // The scan reads from the first frame, wherever the planner stopped. The
+    // demuxer takes an offset of its own off a seek time, within the span of
+    // the stream: a time that far before the first frame lands on it.
+    const int count = avformat_index_get_entries_count(stream_);
+    const int64_t first = avformat_index_get_entry(stream_, 0)->timestamp;
+    const int64_t span = avformat_index_get_entry(stream_, count - 1)->timestamp - first;
+    checkAv(av_seek_frame(format_.get(), stream_->index, first - span - 1, AVSEEK_FLAG_BACKWARD),
+            "av_seek_frame(the first frame)", ErrorCode::CorruptInput);
+    return false;
   }
 }
 
-double Decoder::declaredEndTime() const {
+int64_t Decoder::fallbackDuration() const {
+  const AVRational rate = stream_->avg_frame_rate;
+  return rate.num > 0 && rate.den > 0 ? av_rescale_q(1, av_inv_q(rate), stream_->time_base) : 1;
+}
+
+void Decoder::checkDeclaredEnd(int64_t origin, int64_t end) const {
+  const double declaredEnd = declaredEndTime(origin);
+  const double tb = av_q2d(stream_->time_base);
+  const double foundEnd = static_cast<double>(end) * tb;
+  const double declaredDuration = declaredEnd - static_cast<double>(origin) * tb;
+  if (declaredEnd > 0 && declaredEnd - foundEnd > std::max(0.5, 0.02 * declaredDuration)) {
+    throw Error(ErrorCode::CorruptInput, "truncated data: the video stream declares " +
+                                             secondsText(declaredDuration) + " but its frames end at " +
+                                             secondsText(static_cast<double>(end - origin) * tb));
+  }
+}
+
+double Decoder::declaredEndTime(int64_t origin) const {
   const double tb = av_q2d(stream_->time_base);
   if (stream_->duration != AV_NOPTS_VALUE && stream_->duration > 0) {
-    const int64_t start = stream_->start_time != AV_NOPTS_VALUE ? stream_->start_time : timeline_->origin();
+    const int64_t start = stream_->start_time != AV_NOPTS_VALUE ? stream_->start_time : origin;
     return static_cast<double>(start + stream_->duration) * tb;
   }
   // Matroska keeps where each track ends in a DURATION tag, "HH:MM:SS.nnn".
@@ -177,7 +253,7 @@ double Decoder::declaredEndTime() const {
   return 0;
 }
 
-void Decoder::describe() {
+void Decoder::describeStream() {
   const AVCodecParameters* par = stream_->codecpar;
   info_.container = format_->iformat->name;
   info_.codec = avcodec_get_name(par->codec_id);
@@ -186,14 +262,16 @@ void Decoder::describe() {
   info_.width = par->width;
   info_.height = par->height;
   info_.rotation = rotationOf(stream_);
-  const Timeline& t = *timeline_;
-  info_.duration = t.secondsSinceOrigin(t.end());
-  info_.startTime = static_cast<double>(t.origin()) * av_q2d(t.timeBase());
-  info_.frameCount = t.frameCount();
-  info_.averageFrameRate = info_.duration > 0 ? t.frameCount() / info_.duration : 0;
-  info_.variableFrameRate = t.variableFrameRate();
-  info_.keyframes = t.keyframeTimes();
   info_.bitRate = format_->bit_rate;
+}
+
+void Decoder::describeTimes(int64_t origin, int64_t end, int32_t frameCount) {
+  const double tb = av_q2d(stream_->time_base);
+  origin_ = origin;
+  info_.duration = static_cast<double>(end - origin) * tb;
+  info_.startTime = static_cast<double>(origin) * tb;
+  info_.frameCount = frameCount;
+  info_.averageFrameRate = info_.duration > 0 ? frameCount / info_.duration : 0;
 }
 
 size_t Decoder::frameBytes() const {
@@ -220,13 +298,19 @@ void Decoder::openCodec(bool threads) {
 // Sampling
 // ============================================================================
 
-std::shared_ptr<Work> Decoder::plan(SamplingMode mode, double intervalSeconds) const {
+std::shared_ptr<Work> Decoder::plan(SamplingMode mode, double intervalSeconds, Planning planning) {
   if (!(intervalSeconds > 0) || !std::isfinite(intervalSeconds)) {
     throw Error(ErrorCode::Internal, "plan: the interval must be a positive number");
   }
+  const AVRational interval = av_d2q(intervalSeconds, 1 << 24);
   auto work = std::make_shared<Work>();
   work->mode = mode;
-  work->targets = timeline_->plan(mode, av_d2q(intervalSeconds, 1 << 24));
+  const bool fromIndex = mode == SamplingMode::Keyframe && planning == Planning::IndexWhereExact &&
+                         timeline_ == nullptr && planFromIndex(interval, *work);
+  if (!fromIndex) {
+    scan();
+    work->targets = timeline_->plan(mode, interval);
+  }
   for (size_t i = 0; i < work->targets.size(); ++i) {
     const Target& target = work->targets[i];
     if (i == 0 || mode == SamplingMode::Keyframe || target.startKeyPts != work->targets[i - 1].startKeyPts) {
@@ -282,6 +366,13 @@ DecodeStats Decoder::stats() const {
 // Demuxing and seeking
 // ============================================================================
 
+void Decoder::checkRead(int ret, const char* operation) const {
+  if (ret == AVERROR_EXIT) {
+    throw Error(ErrorCode::Aborted, "aborted");
+  }
+  checkAv(ret, operation, ErrorCode::CorruptInput);
+}
+
 bool Decoder::readPacket() {
   for (;;) {
     throwIfCancelled();
@@ -289,10 +380,7 @@ bool Decoder::readPacket() {
     if (ret == AVERROR_EOF) {
       return false;
     }
-    if (ret == AVERROR_EXIT) {
-      throw Error(ErrorCode::Aborted, "aborted");
-    }
-    checkAv(ret, "av_read_frame", ErrorCode::CorruptInput);
+    checkRead(ret, "av_read_frame");
     if (packet_->stream_index == stream_->index) {
       ++stats_.packetsRead;
       return true;
@@ -325,22 +413,29 @@ void Decoder::seekToKey(int64_t keyPts) {
   // Demuxers that search timestamps approximately (MPEG-TS) may land past
   // it: then ask for pts - (the largest pts - dts seen), and from then on
   // first; then the previous keyframe, the first packet by time, and last
-  // by byte position.
-  const int64_t delay = timeline_->maxReorderDelay();
-  const int64_t earlier = fromStart ? Timeline::kStreamStart : timeline_->decodeStartFor(keyPts - 1);
-  const int64_t firstTime = timeline_->firstPacketTime() - delay;
-  const bool byteSeek = (format_->iformat->flags & AVFMT_NO_BYTE_SEEK) == 0 && timeline_->firstPacketPosition() >= 0;
+  // by byte position. Those need the scanned timeline; a plan from the index
+  // is an MP4/MOV one, whose demuxer seeks by its index exactly.
   std::vector<int64_t> times;
-  if (!fromStart) {
-    if (!seeksOvershoot_) {
-      times.push_back(keyPts);
-    }
-    times.push_back(keyPts - delay);
-    if (earlier != Timeline::kStreamStart) {
-      times.push_back(earlier - delay);
-    }
+  const auto learned = work_->seekTimes.find(keyPts);
+  if (learned != work_->seekTimes.end()) {
+    times.push_back(learned->second);
   }
-  times.push_back(firstTime);
+  if (!fromStart && (!seeksOvershoot_ || timeline_ == nullptr) && (times.empty() || times.back() != keyPts)) {
+    times.push_back(keyPts);
+  }
+  bool byteSeek = false;
+  if (timeline_ != nullptr) {
+    const int64_t delay = timeline_->maxReorderDelay();
+    if (!fromStart) {
+      times.push_back(keyPts - delay);
+      const int64_t earlier = timeline_->decodeStartFor(keyPts - 1);
+      if (earlier != Timeline::kStreamStart) {
+        times.push_back(earlier - delay);
+      }
+    }
+    times.push_back(timeline_->firstPacketTime() - delay);
+    byteSeek = (format_->iformat->flags & AVFMT_NO_BYTE_SEEK) == 0 && timeline_->firstPacketPosition() >= 0;
+  }
   const size_t attempts = times.size() + (byteSeek ? 1 : 0);
   int ret = 0;
   for (size_t attempt = 0; attempt < attempts; ++attempt) {
@@ -367,7 +462,7 @@ void Decoder::seekToKey(int64_t keyPts) {
     seeksOvershoot_ = true;
   }
   throw Error(ErrorCode::CorruptInput, "cannot seek to the keyframe at " +
-                                           secondsText(timeline_->secondsSinceOrigin(keyPts)) +
+                                           secondsText(static_cast<double>(keyPts - origin_) * av_q2d(stream_->time_base)) +
                                            (ret < 0 ? ": " + avErrorText(ret) : std::string()));
 }
 

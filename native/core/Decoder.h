@@ -2,9 +2,14 @@
 // Timeline.h. Not thread-safe: one operation at a time (the binding makes
 // sure of it), on any thread.
 //
-// Construction opens the input, picks the video stream and scans its packets
-// (demuxing only, no decoding) to build the Timeline: the exact display
-// order, keyframes and end of the stream, whatever the container says.
+// Construction opens the input and picks the video stream. Planning then
+// learns the stream's times one of two ways:
+//   scan      read every packet (demuxing only, no decoding) to build the
+//             Timeline: the exact display order, keyframes and end of the
+//             stream, whatever the container says. Probing and exact mode.
+//   index     keyframe mode on a container whose index lists every frame
+//             (MP4/MOV): read only the packets the plan needs (IndexPlanner),
+//             where that gives the scan's plan exactly; else scan.
 //
 // Decoding reads only what each target needs:
 //   Exact     seek to the keyframe at or before the target and decode forward.
@@ -25,6 +30,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -46,9 +52,15 @@ struct VideoInfo {
   double averageFrameRate = 0;
   bool variableFrameRate = false;
   int32_t frameCount = 0;
+  // Known only when every packet was read (`scanned`); a plan from the index
+  // leaves them empty and false.
+  bool scanned = false;
   std::vector<double> keyframes;
   int64_t bitRate = 0;
 };
+
+// How a plan may learn the stream's times; see the header comment.
+enum class Planning { IndexWhereExact, Scan };
 
 struct DecodeStats {
   int64_t seeks = 0;
@@ -67,6 +79,9 @@ struct Work {
   std::vector<Target> targets;
   std::vector<size_t> segmentStarts;  // first target of each segment, then targets.size()
   std::unordered_set<int64_t> wantedPts;
+  // Keyframe pts -> a timestamp the demuxer's seek lands on it with, where
+  // planning from the index learned one.
+  std::unordered_map<int64_t, int64_t> seekTimes;
   std::atomic<size_t> nextSegment{0};
 
   size_t segmentCount() const { return segmentStarts.size() - 1; }
@@ -82,20 +97,25 @@ struct OutputFrame {
 
 class Decoder {
  public:
-  // `cancel` may be null; when it becomes true, work in progress stops with
-  // ErrorCode::Aborted at the next packet or blocking read.
+  // Opens the input and picks its video stream. `cancel` may be null; when
+  // it becomes true, work in progress stops with ErrorCode::Aborted at the
+  // next packet or blocking read.
   Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel);
-  // Another decoder of the same input, `input` reading the same bytes: it
-  // shares this one's Timeline and skips the scan.
+  // Another decoder of the same input, `input` reading the same bytes, once
+  // this one has planned: it shares what planning learned and reads nothing
+  // to plan.
   std::unique_ptr<Decoder> openLane(std::unique_ptr<Input> input) const;
 
   // ---- metadata ---------------------------------------------------------
+  // Reads every packet of the stream; info() is then complete.
+  void scan();
+  // Valid once scan() or plan() returned.
   const VideoInfo& info() const { return info_; }
   size_t frameBytes() const;  // one RGB24 frame, before rotation
 
   // ---- sampling ---------------------------------------------------------
-  // Plans the outputs of the whole video.
-  std::shared_ptr<Work> plan(SamplingMode mode, double intervalSeconds) const;
+  // Plans the outputs of the whole video, reading what `planning` allows.
+  std::shared_ptr<Work> plan(SamplingMode mode, double intervalSeconds, Planning planning);
   // Opens the codec to decode segments of `work`. With one lane the codec
   // may use threads of its own; with more, the lanes are the parallelism.
   void start(std::shared_ptr<Work> work, bool codecThreads);
@@ -107,17 +127,28 @@ class Decoder {
   DecodeStats stats() const;
 
  private:
-  // ---- construction ----
+  class PlanReader;
+
+  // ---- construction and planning ----
   Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel, const Decoder& first);
   void selectStream();
-  void scan();
+  // The keyframe-mode plan from the index, or false when it cannot be exact
+  // (the demuxer is then back at the stream's start).
+  bool planFromIndex(AVRational interval, Work& work);
+  // The duration of a last frame whose duration nothing tells.
+  int64_t fallbackDuration() const;
+  // Throws when a stream that declares where it ends stops well short of it.
+  void checkDeclaredEnd(int64_t origin, int64_t end) const;
   // Where the container says the video stream ends (seconds, the stream's
   // own clock), or 0 when it says nothing.
-  double declaredEndTime() const;
-  void describe();
+  double declaredEndTime(int64_t origin) const;
+  void describeStream();
+  void describeTimes(int64_t origin, int64_t end, int32_t frameCount);
   void openCodec(bool threads);
 
   // ---- demuxing and seeking ----
+  // Throws for a failed read: the input's fault, or an abort.
+  void checkRead(int ret, const char* operation) const;
   // Reads the next packet of our stream into packet_; false at the end.
   bool readPacket();
   // Positions the demuxer so that the next packet read is the keyframe with
@@ -142,6 +173,8 @@ class Decoder {
   FramePtr frame_;
   SwsContextPtr sws_;
   VideoInfo info_;
+  int64_t origin_ = 0;
+  // Every frame's times, after a scan; null when planned from the index.
   std::shared_ptr<const Timeline> timeline_;
 
   std::shared_ptr<Work> work_;
@@ -152,8 +185,8 @@ class Decoder {
   // awaited; gopKeyPts_ is the last keyframe sent to the decoder.
   bool positioned_ = false;
   bool draining_ = false;
-  bool havePacket_ = false;
-  bool seeksOvershoot_ = false;  // the demuxer landed past a keyframe once  // packet_ holds a packet not yet sent
+  bool havePacket_ = false;      // packet_ holds a packet not yet sent
+  bool seeksOvershoot_ = false;  // the demuxer landed past a keyframe once
   int64_t gopKeyPts_ = Timeline::kStreamStart;
   int64_t lastDecodedPts_ = Timeline::kStreamStart;
   int64_t lastOutputPts_ = AV_NOPTS_VALUE;

@@ -30,6 +30,26 @@ Scale commonScale(AVRational timeBase, AVRational interval) {
 
 }  // namespace
 
+// The keyframes of a scanned timeline: every pts is known.
+class Timeline::DisplayedKeyframes : public KeyframeSource {
+ public:
+  explicit DisplayedKeyframes(const Timeline& timeline) : timeline_(timeline) {
+    for (size_t i = 0; i < timeline.key_.size(); ++i) {
+      if (timeline.key_[i]) {
+        indices_.push_back(static_cast<int32_t>(i));
+      }
+    }
+  }
+  size_t size() const override { return indices_.size(); }
+  int64_t lowerBound(size_t i) const override { return timeline_.pts_[indices_[i]]; }
+  int64_t pts(size_t i) override { return timeline_.pts_[indices_[i]]; }
+  int32_t frameIndex(size_t i) const { return indices_[i]; }
+
+ private:
+  const Timeline& timeline_;
+  std::vector<int32_t> indices_;
+};
+
 int64_t Timeline::packetTime(const AVPacket& packet) {
   return packet.pts != AV_NOPTS_VALUE ? packet.pts : packet.dts;
 }
@@ -78,15 +98,19 @@ void Timeline::finish(int64_t fallbackDuration) {
   durations_ = std::move(durations);
   std::sort(allKeyPts_.begin(), allKeyPts_.end());
 
-  int64_t lastDuration = durations_.back();
-  if (lastDuration <= 0) {
-    lastDuration = pts_.size() > 1 ? pts_.back() - pts_[pts_.size() - 2] : fallbackDuration;
-  }
-  end_ = pts_.back() + std::max<int64_t>(lastDuration, 1);
+  const int64_t previous = pts_.size() > 1 ? pts_[pts_.size() - 2] : kStreamStart;
+  end_ = endOf(pts_.back(), durations_.back(), previous, fallbackDuration);
 }
 
-double Timeline::secondsSinceOrigin(int64_t pts) const {
-  return static_cast<double>(pts - origin()) * timeBase_.num / timeBase_.den;
+int64_t Timeline::endOf(int64_t lastPts, int64_t lastDuration, int64_t previousPts, int64_t fallbackDuration) {
+  if (lastDuration <= 0) {
+    lastDuration = previousPts != kStreamStart ? lastPts - previousPts : fallbackDuration;
+  }
+  return lastPts + std::max<int64_t>(lastDuration, 1);
+}
+
+double Timeline::frameTime(int64_t pts, int64_t origin, AVRational timeBase) {
+  return std::round(static_cast<double>(pts - origin) * timeBase.num / timeBase.den * 1000) / 1000;
 }
 
 bool Timeline::variableFrameRate() const {
@@ -109,7 +133,7 @@ std::vector<double> Timeline::keyframeTimes() const {
   std::vector<double> times;
   for (size_t i = 0; i < pts_.size(); ++i) {
     if (key_[i]) {
-      times.push_back(std::round(secondsSinceOrigin(pts_[i]) * 1000) / 1000);
+      times.push_back(frameTime(pts_[i], origin(), timeBase_));
     }
   }
   return times;
@@ -122,8 +146,7 @@ int64_t Timeline::decodeStartFor(int64_t pts) const {
 
 Target Timeline::targetFor(int32_t index) const {
   const int64_t pts = pts_[index];
-  return Target{pts, index, std::round(secondsSinceOrigin(pts) * 1000) / 1000,
-                key_[index] ? pts : decodeStartFor(pts)};
+  return Target{pts, index, frameTime(pts, origin(), timeBase_), key_[index] ? pts : decodeStartFor(pts)};
 }
 
 std::vector<Target> Timeline::plan(SamplingMode mode, AVRational interval) const {
@@ -145,39 +168,62 @@ std::vector<Target> Timeline::plan(SamplingMode mode, AVRational interval) const
       return targets;
     }
     case SamplingMode::Keyframe: {
-      std::vector<size_t> keys;
-      for (size_t i = 0; i < key_.size(); ++i) {
-        if (key_[i]) {
-          keys.push_back(i);
-        }
-      }
-      if (keys.empty()) {
-        throw Error(ErrorCode::CorruptInput, "the video stream has no keyframes");
-      }
-      size_t after = 0;  // first key whose time is > t
-      for (Wide k = 0; k * scale.targetFactor < end; ++k) {
-        const Wide t = k * scale.targetFactor;
-        while (after < keys.size() && relative(keys[after]) <= t) {
-          ++after;
-        }
-        size_t chosen;
-        if (after == 0) {
-          chosen = keys[0];
-        } else if (after == keys.size()) {
-          chosen = keys.back();
-        } else {
-          const size_t before = keys[after - 1];
-          const size_t next = keys[after];
-          chosen = t - relative(before) <= relative(next) - t ? before : next;
-        }
-        if (targets.empty() || targets.back().frameIndex != static_cast<int32_t>(chosen)) {
-          targets.push_back(targetFor(static_cast<int32_t>(chosen)));
-        }
+      DisplayedKeyframes keys(*this);
+      for (size_t chosen : pickKeyframes(keys, timeBase_, origin(), end_, interval)) {
+        targets.push_back(targetFor(keys.frameIndex(chosen)));
       }
       return targets;
     }
   }
   throw Error(ErrorCode::Internal, "unknown sampling mode");
+}
+
+std::vector<size_t> Timeline::pickKeyframes(KeyframeSource& keys, AVRational timeBase, int64_t origin, int64_t end,
+                                            AVRational interval) {
+  if (keys.size() == 0) {
+    throw Error(ErrorCode::CorruptInput, "the video stream has no keyframes");
+  }
+  const Scale scale = commonScale(timeBase, interval);
+  auto relative = [&](int64_t pts) { return static_cast<Wide>(pts - origin) * scale.ptsFactor; };
+  const Wide span = relative(end);
+
+  std::vector<size_t> chosen;
+  for (Wide k = 0; k * scale.targetFactor < span; ++k) {
+    const Wide t = k * scale.targetFactor;
+    // `after`, the first keyframe shown after t: every keyframe whose lower
+    // bound is past t is, and of the others the last ones may be too.
+    size_t after = 0;
+    size_t lo = 0;
+    size_t hi = keys.size();
+    while (lo < hi) {
+      const size_t mid = lo + (hi - lo) / 2;
+      if (relative(keys.lowerBound(mid)) <= t) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    after = lo;
+    while (after > 0 && relative(keys.pts(after - 1)) > t) {
+      --after;
+    }
+    size_t pick;
+    if (after == 0) {
+      pick = 0;
+    } else if (after == keys.size()) {
+      pick = after - 1;
+    } else {
+      // The earlier keyframe on a tie. The later one's lower bound often
+      // settles it without reading that keyframe.
+      const Wide before = t - relative(keys.pts(after - 1));
+      const bool earlier = before <= relative(keys.lowerBound(after)) - t || before <= relative(keys.pts(after)) - t;
+      pick = earlier ? after - 1 : after;
+    }
+    if (chosen.empty() || chosen.back() != pick) {
+      chosen.push_back(pick);
+    }
+  }
+  return chosen;
 }
 
 }  // namespace vsnap

@@ -20,6 +20,11 @@
 // (decodeStartFor). For an open GOP this is right too: the leading frames of
 // a GOP are displayed after the previous keyframe, and decoding forward from
 // it passes through the keyframe they reference.
+//
+// A Timeline knows every frame (it is built from a scan of the stream). The
+// keyframe rule also runs over keyframes known one at a time (IndexPlanner,
+// which reads only the keyframes a plan needs): pickKeyframes is that rule,
+// used by both.
 #pragma once
 
 #include <cstdint>
@@ -42,6 +47,18 @@ struct Target {
   int64_t startKeyPts;  // keyframe to decode from; kStreamStart when none
 };
 
+// The displayed keyframes of a stream in display order, as the keyframe rule
+// sees them. A source that learns a keyframe's pts by reading its packet
+// gives a lower bound until the rule needs the exact value.
+class KeyframeSource {
+ public:
+  virtual ~KeyframeSource() = default;
+  virtual size_t size() const = 0;
+  // At most pts(i), known without reading; nondecreasing in i.
+  virtual int64_t lowerBound(size_t i) const = 0;
+  virtual int64_t pts(size_t i) = 0;
+};
+
 class Timeline {
  public:
   static constexpr int64_t kStreamStart = INT64_MIN;
@@ -58,13 +75,15 @@ class Timeline {
   // Sorts into display order and fixes the end. `fallbackDuration` is used
   // for a last frame of unknown duration when no frame gap is known either.
   void finish(int64_t fallbackDuration);
+  // Where a stream ends whose last displayed frame is at `lastPts` with a
+  // packet duration `lastDuration` (<= 0: unknown), and the one displayed
+  // before it at `previousPts` (kStreamStart: there is none).
+  static int64_t endOf(int64_t lastPts, int64_t lastDuration, int64_t previousPts, int64_t fallbackDuration);
 
   // ---- metadata ---------------------------------------------------------
-  AVRational timeBase() const { return timeBase_; }
   int32_t frameCount() const { return static_cast<int32_t>(pts_.size()); }
   int64_t origin() const { return pts_.front(); }
   int64_t end() const { return end_; }
-  double secondsSinceOrigin(int64_t pts) const;
   bool variableFrameRate() const;
   std::vector<double> keyframeTimes() const;
 
@@ -90,7 +109,16 @@ class Timeline {
   int64_t maxReorderDelay() const { return maxReorderDelay_; }
   std::vector<Target> plan(SamplingMode mode, AVRational interval) const;
 
+  // ---- the rule, for streams known in part --------------------------------
+  // frame_time of the frame at `pts`: seconds since origin, to the millisecond.
+  static double frameTime(int64_t pts, int64_t origin, AVRational timeBase);
+  // Keyframe mode: the keyframe chosen for each target, as positions in
+  // `keys`, consecutive repeats dropped.
+  static std::vector<size_t> pickKeyframes(KeyframeSource& keys, AVRational timeBase, int64_t origin, int64_t end,
+                                           AVRational interval);
+
  private:
+  class DisplayedKeyframes;
   Target targetFor(int32_t index) const;
 
   AVRational timeBase_;

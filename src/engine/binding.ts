@@ -42,12 +42,24 @@ export interface NativeVideoInfo {
   bitRate: number;
 }
 
+/**
+ * What open() learns of the video: NativeVideoInfo, except where keyframe mode
+ * planned from an MP4/MOV index, reading only the packets the plan needs
+ * rather than every one: then the keyframe list and whether the frame rate
+ * varies are not known, and are null.
+ */
+export type NativePlannedInfo = Omit<NativeVideoInfo, 'keyframes' | 'frameRate'> & {
+  keyframes: number[] | null;
+  frameRate: { average: number; variable: boolean | null };
+};
+
 export interface NativeDecodeStats {
   /** Seeks done, and seeks avoided by decoding forward within a GOP. */
   seeks: number;
   seeksAvoided: number;
-  /** Packets of the video stream read while decoding (the index scan is counted apart). */
+  /** Packets of the video stream read while decoding. */
   packetsRead: number;
+  /** Packets of the video stream read to plan: all of them for a scan, a few for a plan from the index. */
   scanPackets: number;
   framesDecoded: number;
   /** Packets the decoder rejected as invalid and skipped. */
@@ -65,7 +77,7 @@ export interface NativeFrame {
 }
 
 export interface NativeOpenResult {
-  info: NativeVideoInfo;
+  info: NativePlannedInfo;
   /** Number of outputs the plan holds. */
   outputCount: number;
   /** Bytes each `next()` destination must hold. */
@@ -79,7 +91,7 @@ export interface NativeOpenResult {
 }
 
 export interface NativeExtractor {
-  /** Opens the input, scans the stream and plans the outputs. Call once. */
+  /** Opens the input, learns the stream's times (a scan, or the index) and plans the outputs. Call once. */
   open(): Promise<NativeOpenResult>;
   /**
    * Decodes the next output of `lane` into `dest` (at least frameBytes long)
@@ -95,13 +107,17 @@ export interface NativeExtractor {
 }
 
 /** The contract version this file describes; the module reports its own in versions().binding. */
-export const bindingVersion = 2;
+export const bindingVersion = 3;
 
 export interface NativeBinding {
   versions(): { binding: number; avformat: string; avcodec: string; swscale: string };
   probe(input: NativeInput): Promise<NativeVideoInfo>;
   Extractor: new (
     input: NativeInput,
-    options: { mode: 'exact' | 'keyframe'; interval: number; lanes?: number },
+    /**
+     * `scan: true` plans from a scan even where the index would do; only
+     * tests that compare the two ways set it.
+     */
+    options: { mode: 'exact' | 'keyframe'; interval: number; lanes?: number; scan?: boolean },
   ) => NativeExtractor;
 }

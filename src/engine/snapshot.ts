@@ -30,7 +30,7 @@ import type { BackendInput, Extractor } from './backend.js';
 import type { NativeDecodeStats, NativeFrame } from './binding.js';
 import { loadBackend } from './loader.js';
 import { OutputMerger } from './output-merger.js';
-import { rotatedSize, toVideoInfo, type VideoInfo } from './video-info.js';
+import { rotatedSize, toVideoInfo, type PlannedVideoInfo } from './video-info.js';
 
 export interface Snapshot {
   /** Position in the plan, 0, 1, ... */
@@ -49,7 +49,7 @@ export interface Snapshot {
 export type DecodeStats = NativeDecodeStats;
 
 export interface SnapshotPlan {
-  info: VideoInfo;
+  info: PlannedVideoInfo;
   outputCount: number;
 }
 

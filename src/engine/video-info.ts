@@ -4,16 +4,26 @@
  */
 
 import type { BackendName } from './backend.js';
-import type { NativeVideoInfo } from './binding.js';
+import type { NativePlannedInfo, NativeVideoInfo } from './binding.js';
 
-export interface VideoInfo extends NativeVideoInfo {
+interface Described {
   backend: BackendName;
   /** Size after rotation: width and height swap for 90 and 270 degrees. */
   displayWidth: number;
   displayHeight: number;
 }
 
-export function toVideoInfo(info: NativeVideoInfo, backend: BackendName): VideoInfo {
+/** What probe() tells. */
+export interface VideoInfo extends NativeVideoInfo, Described {}
+
+/**
+ * What a snapshot run's plan tells: VideoInfo, except that a keyframe-mode
+ * run planned from an MP4/MOV index (reading only the packets it needs) does
+ * not know every keyframe or whether the frame rate varies: those are null.
+ */
+export type PlannedVideoInfo = NativePlannedInfo & Described;
+
+export function toVideoInfo<T extends NativePlannedInfo>(info: T, backend: BackendName): T & Described {
   const [displayWidth, displayHeight] = rotatedSize(info.width, info.height, info.rotation);
   return { ...info, backend, displayWidth, displayHeight };
 }

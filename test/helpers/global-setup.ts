@@ -2,9 +2,10 @@
 
 import { badInputSources } from './bad-inputs.js';
 import { fixtures } from './fixtures.js';
+import { indexVideos } from './index-videos.js';
 import { makeAll } from './made-file.js';
 import { serviceVideos } from './service-videos.js';
 
 export default async function setup(): Promise<void> {
-  await makeAll([...fixtures, ...badInputSources, ...serviceVideos]);
+  await makeAll([...fixtures, ...badInputSources, ...serviceVideos, ...indexVideos]);
 }

@@ -1,0 +1,97 @@
+/**
+ * Keyframe mode plans MP4/MOV inputs from the container's index, reading only
+ * the packets it needs, and must give what a scan of every packet gives:
+ * each MP4/MOV fixture at each of its intervals (and one that puts targets
+ * between keyframes), and a few more MP4s (index-videos.ts), planned both
+ * ways through the backend: the same outputs, frame indices, times and
+ * decoded pixels. Where the index cannot give the scan's plan exactly, from
+ * the index alone or once packets are read, keyframe mode scans, and its
+ * info says so with a keyframe list.
+ */
+
+import { createHash } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { shutdown } from '../../src/index.js';
+import type { NativeOpenResult } from '../../src/engine/binding.js';
+import { loadBackend } from '../../src/engine/loader.js';
+import { fixtureCases } from '../helpers/fixture-videos.js';
+import { indexVideos } from '../helpers/index-videos.js';
+import { canMake, fixturePath, type MadeFile } from '../helpers/made-file.js';
+
+afterAll(shutdown);
+
+interface RawRun {
+  open: NativeOpenResult;
+  /** outputIndex, frameIndex, frameTime and a hash of the RGB pixels, in plan order. */
+  outputs: { outputIndex: number; frameIndex: number; frameTime: number; pixels: string }[];
+  scanPackets: number;
+}
+
+async function extract(path: string, interval: number, scan: boolean): Promise<RawRun> {
+  const extractor = loadBackend().createExtractor({ path }, { mode: 'keyframe', interval, lanes: 1, scan });
+  try {
+    const open = await extractor.open();
+    const outputs: RawRun['outputs'] = [];
+    for (;;) {
+      const frame = new ArrayBuffer(open.frameBytes);
+      const decoded = await extractor.next(0, frame);
+      if (decoded === null) break;
+      const pixels = createHash('sha256').update(new Uint8Array(frame)).digest('hex');
+      outputs.push({ outputIndex: decoded.outputIndex, frameIndex: decoded.frameIndex, frameTime: decoded.frameTime, pixels });
+    }
+    return { open, outputs, scanPackets: extractor.stats().scanPackets };
+  } finally {
+    extractor.close();
+  }
+}
+
+interface IndexCase {
+  name: string;
+  file: MadeFile;
+  available: boolean;
+  planning: 'index' | 'scan';
+  intervals: readonly number[];
+}
+
+const cases: IndexCase[] = [
+  ...(await fixtureCases())
+    .filter((f) => f.ext === 'mp4' || f.ext === 'mov')
+    .map((f) => ({
+      name: f.name,
+      file: f,
+      available: f.available,
+      // Its edit list discards the frames before 1.3 s.
+      planning: f.traits.discardedPackets ? ('scan' as const) : ('index' as const),
+      intervals: [...f.intervals, 0.7],
+    })),
+  ...(await Promise.all(
+    indexVideos.map(async (v) => ({ name: v.name, file: v, available: await canMake(v), planning: v.planning, intervals: v.intervals })),
+  )),
+];
+
+describe.each(cases)('keyframe plan of $name', ({ file, available, planning, intervals }) => {
+  it.skipIf(!available).each(intervals)(`from the ${planning} is the scan plan, every %s s`, async (interval) => {
+    const path = await fixturePath(file);
+    const auto = await extract(path, interval, false);
+    const scan = await extract(path, interval, true);
+
+    expect(auto.outputs.length).toBeGreaterThan(0);
+    expect(auto.outputs).toEqual(scan.outputs);
+    expect(auto.open.outputCount).toBe(scan.open.outputCount);
+    const { keyframes, frameRate, ...times } = auto.open.info;
+    const { keyframes: allKeyframes, frameRate: scanRate, ...scanTimes } = scan.open.info;
+    expect(times).toEqual(scanTimes);
+    expect(frameRate.average).toBe(scanRate.average);
+    expect(allKeyframes).not.toBeNull();
+
+    if (planning === 'scan') {
+      expect(keyframes).toEqual(allKeyframes);
+      expect(frameRate.variable).toBe(scanRate.variable);
+    } else {
+      // What only a scan learns is unknown, and fewer packets were read.
+      expect(keyframes).toBeNull();
+      expect(frameRate.variable).toBeNull();
+      expect(auto.scanPackets).toBeLessThan(scan.scanPackets);
+    }
+  });
+});
