@@ -32,7 +32,7 @@ export type { PlannedVideoInfo, VideoInfo } from './engine/video-info.js';
 export type { BackendName } from './engine/backend.js';
 export type { SnapshotFile, SnapshotFilesResult } from './snapshot-files.js';
 
-/** Reads the metadata of a video: a file path or the bytes of a whole file. */
+/** Reads the metadata of a video: a file path, an http(s) URL ({ url }) or the bytes of a whole file. */
 export async function probe(input: SnapshotInput): Promise<VideoInfo> {
   const source = resolveInput(input);
   const backend = loadBackend();

@@ -15,8 +15,12 @@ import { invalidOption, unknownOption } from './errors.js';
 export type ImageFormat = 'jpg' | 'png';
 export type SamplingMode = 'exact' | 'keyframe';
 
-/** A path to a video file, or the bytes of a whole video. */
-export type SnapshotInput = string | Uint8Array;
+/**
+ * A path to a video file; an http(s) URL, read by range (an MP4's index,
+ * then only the packets needed) rather than downloaded; or the bytes of a
+ * whole video.
+ */
+export type SnapshotInput = string | { url: string } | Uint8Array;
 
 export interface SnapshotOptions {
   /** Seconds between targets, finite and > 0. Default 1. */
@@ -87,7 +91,27 @@ export function resolveSnapshotOptions(options: unknown, nameOf: OptionNamer = a
 export function resolveInput(input: unknown): BackendInput {
   if (typeof input === 'string' && input.length > 0) return { path: input };
   if (input instanceof Uint8Array && input.byteLength > 0) return { data: input };
-  throw invalidOption('input', 'a non-empty file path string or a non-empty Uint8Array', input);
+  if (isPlainObject(input) && Object.keys(input).length === 1 && 'url' in input) {
+    return { url: checkUrl(input.url, 'input.url') };
+  }
+  throw invalidOption('input', 'a non-empty file path string, { url } or a non-empty Uint8Array', input);
+}
+
+/**
+ * An absolute http: or https: URL. Credentials in the URL are refused: a
+ * presigned URL carries its signature in the query, and nothing else should
+ * reach FFmpeg's http protocol. A refused URL is shown without its
+ * credentials or query.
+ */
+function checkUrl(value: unknown, name: string): string {
+  if (typeof value !== 'string' || !URL.canParse(value)) {
+    throw invalidOption(name, 'an http or https URL without user:password', value);
+  }
+  const url = new URL(value);
+  if ((url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === '') {
+    return value;
+  }
+  throw invalidOption(name, 'an http or https URL without user:password', `${url.protocol}//${url.host}${url.pathname}`);
 }
 
 /** Validates a directory argument (a non-empty path string). */

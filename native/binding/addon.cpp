@@ -41,7 +41,7 @@ std::string versionText(unsigned version) {
 // The version of the contract in src/engine/binding.ts. Raise it with every
 // change of that contract, so that a stale build is refused by the loader
 // instead of failing later in the middle of a run.
-constexpr int kBindingVersion = 3;
+constexpr int kBindingVersion = 4;
 
 Napi::Value Versions(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(info.Env());

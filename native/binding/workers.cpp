@@ -12,21 +12,27 @@ namespace vsnap::binding {
 InputSpec InputSpec::from(const Napi::Value& value) {
   Napi::Env env = value.Env();
   if (!value.IsObject()) {
-    throw Napi::TypeError::New(env, "input must be { path } or { data }");
+    throw Napi::TypeError::New(env, "input must be { path }, { url } or { data }");
   }
   Napi::Object object = value.As<Napi::Object>();
   InputSpec spec;
   Napi::Value path = object.Get("path");
+  Napi::Value url = object.Get("url");
   Napi::Value data = object.Get("data");
   if (path.IsString()) {
     spec.path = path.As<Napi::String>().Utf8Value();
+  } else if (url.IsString()) {
+    spec.url = url.As<Napi::String>().Utf8Value();
+    if (spec.url.rfind("http://", 0) != 0 && spec.url.rfind("https://", 0) != 0) {
+      throw Napi::TypeError::New(env, "input.url must be an http or https URL");
+    }
   } else if (data.IsTypedArray() && data.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
     auto bytes = data.As<Napi::Uint8Array>();
     spec.data = bytes.Data();
     spec.size = bytes.ByteLength();
     spec.keep = std::make_shared<Napi::Reference<Napi::Value>>(Napi::Persistent(data));
   } else {
-    throw Napi::TypeError::New(env, "input must be { path: string } or { data: Uint8Array }");
+    throw Napi::TypeError::New(env, "input must be { path: string }, { url: string } or { data: Uint8Array }");
   }
   return spec;
 }
@@ -34,6 +40,9 @@ InputSpec InputSpec::from(const Napi::Value& value) {
 std::unique_ptr<Input> InputSpec::make() const {
   if (keep != nullptr) {
     return std::make_unique<MemoryInput>(data, size);
+  }
+  if (!url.empty()) {
+    return std::make_unique<UrlInput>(url);
   }
   return std::make_unique<FileInput>(path);
 }

@@ -14,10 +14,11 @@
 
 namespace vsnap::binding {
 
-// What names an input: a path, or bytes kept referenced (`keep`) for as long
-// as any decoder reads them.
+// What names an input: a path, an http(s) URL, or bytes kept referenced
+// (`keep`) for as long as any decoder reads them.
 struct InputSpec {
   std::string path;
+  std::string url;
   const uint8_t* data = nullptr;
   size_t size = 0;
   std::shared_ptr<Napi::Reference<Napi::Value>> keep;

@@ -358,7 +358,7 @@ bool Decoder::next(uint8_t* rgb, size_t capacity, OutputFrame& out) {
 
 DecodeStats Decoder::stats() const {
   DecodeStats stats = stats_;
-  stats.bytesRead = format_ != nullptr && format_->pb != nullptr ? format_->pb->bytes_read : 0;
+  stats.bytesRead = format_ != nullptr ? input_->bytesFetched(*format_) : 0;
   return stats;
 }
 
@@ -369,6 +369,9 @@ DecodeStats Decoder::stats() const {
 void Decoder::checkRead(int ret, const char* operation) const {
   if (ret == AVERROR_EXIT) {
     throw Error(ErrorCode::Aborted, "aborted");
+  }
+  if (isUnreadable(ret)) {
+    throw Error(ErrorCode::InputNotFound, input_->describe() + " could not be read: " + avErrorText(ret));
   }
   checkAv(ret, operation, ErrorCode::CorruptInput);
 }

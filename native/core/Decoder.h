@@ -147,7 +147,8 @@ class Decoder {
   void openCodec(bool threads);
 
   // ---- demuxing and seeking ----
-  // Throws for a failed read: the input's fault, or an abort.
+  // Throws for a failed read: the input's fault, or the source's when it
+  // cannot be read (a dropped connection).
   void checkRead(int ret, const char* operation) const;
   // Reads the next packet of our stream into packet_; false at the end.
   bool readPacket();

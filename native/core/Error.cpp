@@ -32,6 +32,29 @@ std::string avErrorText(int ret) {
   return text;
 }
 
+bool isUnreadable(int ret) {
+  switch (ret) {
+    case AVERROR(ENOENT):
+    case AVERROR(EACCES):
+    case AVERROR(EISDIR):
+    case AVERROR(EIO):
+    case AVERROR(ECONNREFUSED):
+    case AVERROR(ECONNRESET):
+    case AVERROR(ETIMEDOUT):
+    case AVERROR(EHOSTUNREACH):
+    case AVERROR(ENETUNREACH):
+    case AVERROR_HTTP_BAD_REQUEST:
+    case AVERROR_HTTP_UNAUTHORIZED:
+    case AVERROR_HTTP_FORBIDDEN:
+    case AVERROR_HTTP_NOT_FOUND:
+    case AVERROR_HTTP_OTHER_4XX:
+    case AVERROR_HTTP_SERVER_ERROR:
+      return true;
+    default:
+      return false;
+  }
+}
+
 static ErrorCode classify(int ret) {
   switch (ret) {
     case AVERROR(ENOENT):

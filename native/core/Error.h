@@ -32,6 +32,11 @@ class Error : public std::runtime_error {
 // FFmpeg's text for a libav return code.
 std::string avErrorText(int ret);
 
+// Whether a libav return code says that the source cannot be reached or
+// read (a missing file, a refused or dropped connection, an HTTP error
+// status), rather than that what it holds is damaged.
+bool isUnreadable(int ret);
+
 // Throws when `ret` is a libav error: "<operation>: <FFmpeg's text>". The
 // code is chosen from the return value (AVERROR_INVALIDDATA is the input's
 // fault, ENOMEM and the like are ours) unless the caller names one.

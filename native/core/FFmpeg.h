@@ -36,12 +36,18 @@ struct AvioContextDeleter {
   }
 };
 
+// An AVIOContext that avio_open2 opened, with the protocol under it.
+struct OpenedIoDeleter {
+  void operator()(AVIOContext* io) const { avio_closep(&io); }
+};
+
 using FormatContextPtr = std::unique_ptr<AVFormatContext, FormatContextDeleter>;
 using CodecContextPtr = std::unique_ptr<AVCodecContext, CodecContextDeleter>;
 using PacketPtr = std::unique_ptr<AVPacket, PacketDeleter>;
 using FramePtr = std::unique_ptr<AVFrame, FrameDeleter>;
 using SwsContextPtr = std::unique_ptr<SwsContext, SwsContextDeleter>;
 using AvioContextPtr = std::unique_ptr<AVIOContext, AvioContextDeleter>;
+using OpenedIoPtr = std::unique_ptr<AVIOContext, OpenedIoDeleter>;
 
 PacketPtr makePacket();
 FramePtr makeFrame();

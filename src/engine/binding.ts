@@ -17,8 +17,11 @@ export type NativeErrorCode =
   | 'VSNAP_ABORTED'
   | 'VSNAP_INTERNAL';
 
-/** A file path, or the bytes of a whole video (kept referenced while in use). */
-export type NativeInput = { path: string } | { data: Uint8Array };
+/**
+ * A file path; an http(s) URL, read by bounded ranges through FFmpeg's http
+ * protocol; or the bytes of a whole video (kept referenced while in use).
+ */
+export type NativeInput = { path: string } | { url: string } | { data: Uint8Array };
 
 export interface NativeVideoInfo {
   /** FFmpeg's demuxer name, e.g. "mov,mp4,m4a,3gp,3g2,mj2" or "matroska,webm". */
@@ -64,6 +67,7 @@ export interface NativeDecodeStats {
   framesDecoded: number;
   /** Packets the decoder rejected as invalid and skipped. */
   decodeErrors: number;
+  /** Bytes read from the input by every lane, planning included: for a URL, the bytes fetched. */
   bytesRead: number;
 }
 
@@ -107,7 +111,7 @@ export interface NativeExtractor {
 }
 
 /** The contract version this file describes; the module reports its own in versions().binding. */
-export const bindingVersion = 3;
+export const bindingVersion = 4;
 
 export interface NativeBinding {
   versions(): { binding: number; avformat: string; avcodec: string; swscale: string };

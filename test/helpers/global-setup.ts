@@ -4,8 +4,9 @@ import { badInputSources } from './bad-inputs.js';
 import { fixtures } from './fixtures.js';
 import { indexVideos } from './index-videos.js';
 import { makeAll } from './made-file.js';
+import { rangeReadVideo } from './range-video.js';
 import { serviceVideos } from './service-videos.js';
 
 export default async function setup(): Promise<void> {
-  await makeAll([...fixtures, ...badInputSources, ...serviceVideos, ...indexVideos]);
+  await makeAll([...fixtures, ...badInputSources, ...serviceVideos, ...indexVideos, rangeReadVideo]);
 }

@@ -79,12 +79,15 @@ describe('resolveSnapshotOptions', () => {
 });
 
 describe('resolveInput', () => {
-  it('takes a path or bytes', () => {
+  it('takes a path, an http(s) URL or bytes', () => {
     expect(resolveInput('video.mp4')).toEqual({ path: 'video.mp4' });
     const bytes = Buffer.from([1, 2, 3]);
     expect(resolveInput(bytes)).toEqual({ data: bytes });
     const view = new Uint8Array([4]);
     expect(resolveInput(view)).toEqual({ data: view });
+    const presigned = 'https://bucket.s3.example.com/v.mp4?X-Amz-Signature=abc&X-Amz-Expires=300';
+    expect(resolveInput({ url: presigned })).toEqual({ url: presigned });
+    expect(resolveInput({ url: 'http://127.0.0.1:9000/b/v.mp4' })).toEqual({ url: 'http://127.0.0.1:9000/b/v.mp4' });
   });
 
   it.each([
@@ -94,12 +97,27 @@ describe('resolveInput', () => {
     [42, '42'],
     [new ArrayBuffer(4), 'an instance of ArrayBuffer'],
     [{ path: 'video.mp4' }, 'an object'],
+    [{ url: 'https://h/v.mp4', path: 'v.mp4' }, 'an object'],
   ])('rejects %o', (input, received) => {
     const error = invalidOptionOf(() => resolveInput(input));
     expect(error.option).toBe('input');
     expect(error.message).toBe(
-      `Expected a non-empty file path string or a non-empty Uint8Array for input but received ${received}`,
+      `Expected a non-empty file path string, { url } or a non-empty Uint8Array for input but received ${received}`,
     );
+  });
+
+  it.each([
+    ['file:///etc/passwd', '"file:///etc/passwd"'],
+    ['ftp://h/v.mp4', '"ftp://h/v.mp4"'],
+    ['s3://bucket/v.mp4', '"s3://bucket/v.mp4"'],
+    ['/videos/v.mp4', '"/videos/v.mp4"'],
+    ['https://user:secret@h/v.mp4?X-Amz-Signature=abc', '"https://h/v.mp4"'],
+    ['', '""'],
+    [42, '42'],
+  ])('rejects the url %o', (url, received) => {
+    const error = invalidOptionOf(() => resolveInput({ url }));
+    expect(error.option).toBe('input.url');
+    expect(error.message).toBe(`Expected an http or https URL without user:password for input.url but received ${received}`);
   });
 });
 
