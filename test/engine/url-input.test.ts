@@ -9,6 +9,7 @@
 
 import { execFile } from 'node:child_process';
 import { readFile, rm, stat } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
@@ -76,6 +77,29 @@ describe('a server that drops connections part-way', () => {
       expect(fromUrl.outputs).toEqual((await collect(path, options)).outputs);
     }
     expect(cutting.cuts).toBeGreaterThan(0);
+  });
+});
+
+describe('a server that accepts and never answers', () => {
+  it('lets an abort stop the run, and the engine hang up, at once rather than after the read timeout', async () => {
+    const silent = createHttpServer(() => undefined);
+    // The engine gives its connection up: its blocked read was interrupted.
+    const hungUp = new Promise<number>((resolve) => {
+      silent.on('connection', (socket) => socket.on('close', () => resolve(performance.now())));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 300);
+      const error = await failureOf(() => collect({ url: `http://127.0.0.1:${port}/video.mp4` }, { signal: controller.signal }));
+      const aborted = performance.now();
+      expect((error as VsnapError).code).toBe('VSNAP_ABORTED');
+      expect((await hungUp) - aborted).toBeLessThan(2_000);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
 
@@ -168,5 +192,7 @@ describe.skipIf(!(await canMake(rangeReadVideo)))('range reads of a 5-minute MP4
     );
     const fromPath = await collect(path, options);
     expect(outputs).toEqual(fromPath.outputs);
+    // A file is read the same way: bytesRead counts what was read of it.
+    expect(fromPath.stats.bytesRead / size).toBeLessThan(0.2);
   });
 });
