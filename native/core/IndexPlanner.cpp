@@ -13,10 +13,15 @@ namespace {
 
 constexpr const char* kMovDemuxer = "mov,mp4,m4a,3gp,3g2,mj2";
 
+// Whether the codec may show frames in another order than it decodes them.
+bool reordersFrames(AVCodecID codec) {
+  const AVCodecDescriptor* descriptor = avcodec_descriptor_get(codec);
+  return descriptor == nullptr || (descriptor->props & AV_CODEC_PROP_REORDER) != 0;
+}
+
 // Codecs whose keyframes can be checked for G2 (see the header).
 bool keyframesCheckable(AVCodecID codec) {
-  const AVCodecDescriptor* descriptor = avcodec_descriptor_get(codec);
-  if (descriptor != nullptr && (descriptor->props & AV_CODEC_PROP_REORDER) == 0) {
+  if (!reordersFrames(codec)) {
     return true;
   }
   switch (codec) {
@@ -100,7 +105,7 @@ std::string IndexPlanner::refusal(const AVFormatContext& format, AVStream& strea
 }
 
 IndexPlanner::IndexPlanner(AVStream& stream, PacketSource& packets, int64_t fallbackDuration)
-    : stream_(stream), packets_(packets) {
+    : stream_(stream), packets_(packets), reorders_(reordersFrames(stream.codecpar->codec_id)) {
   const int count = avformat_index_get_entries_count(&stream);
   for (int32_t i = 0; i < count; ++i) {
     const AVIndexEntry* entry = avformat_index_get_entry(&stream, i);
@@ -215,6 +220,10 @@ const AVPacket& IndexPlanner::check(const AVPacket* packet, int32_t entry) const
   }
   if (packet->pts == AV_NOPTS_VALUE || packet->pts < packet->dts) {
     throw NotExact("a frame is shown before it is decoded");
+  }
+  // Such a codec's frames are shown in decode order only if the file agrees.
+  if (!reorders_ && packet->pts != packet->dts) {
+    throw NotExact("frames of a codec that does not reorder have pts other than dts");
   }
   return *packet;
 }

@@ -13,8 +13,9 @@
 //   G2  a keyframe is displayed after every frame decoded before it: the
 //       codec guarantees it for an H.264 IDR picture, an HEVC IRAP picture,
 //       an MPEG-1/2/4 I-frame (anchors keep their order) and any codec that
-//       does not reorder frames. Checked on the packet of every keyframe
-//       read; other codecs are not planned from the index.
+//       does not reorder frames (whose packets read must have pts = dts).
+//       Checked on the packet of every keyframe read; other codecs are not
+//       planned from the index.
 // By G2 the display index of a keyframe K is its decode position plus the
 // frames decoded after K and displayed before it (the leading pictures of an
 // open GOP); by G1 those are among the frames after K whose dts is below
@@ -113,6 +114,7 @@ class IndexPlanner : private KeyframeSource {
 
   AVStream& stream_;
   PacketSource& packets_;
+  const bool reorders_;       // the codec may show frames out of decode order
   std::vector<int64_t> dts_;  // every frame, decode order
   std::vector<bool> key_;     // parallel to dts_
   std::vector<Keyframe> keys_;
