@@ -21,8 +21,9 @@ import { extractCommand } from './cli/extract.js';
 import { commandHelp, generalHelp } from './cli/help.js';
 import { probeCommand } from './cli/probe.js';
 import { serveCommand } from './cli/serve.js';
+import { workerCommand } from './cli/worker.js';
 
-const commands: readonly Command[] = [extractCommand, probeCommand, serveCommand];
+const commands: readonly Command[] = [extractCommand, probeCommand, serveCommand, workerCommand];
 
 const processIo: CliIo = { stdout: process.stdout, stderr: process.stderr };
 
