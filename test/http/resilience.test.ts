@@ -36,18 +36,21 @@ async function until<T>(what: string, probe: () => T | undefined | Promise<T | u
   }
 }
 
-/** The one worker of a service once it is visibly working (it has used 0.3 s of CPU since `since`). */
+/**
+ * A worker of the service once it is visibly working on a job: a worker the
+ * service has logged as ready (so its start-up, which also uses CPU, is
+ * over) that has then used 0.2 s of CPU.
+ */
 async function busyWorker(service: Service, exclude: readonly number[] = []): Promise<number> {
-  const start = new Map<number, number>();
-  return until('a busy worker', () => {
-    for (const pid of service.workerPids()) {
-      if (exclude.includes(pid)) continue;
-      const ticks = cpuTicks(pid);
-      if (!start.has(pid)) start.set(pid, ticks);
-      else if (ticks - start.get(pid)! >= 30) return pid;
-    }
-    return undefined;
-  });
+  const ready = await until('a ready worker', () =>
+    service
+      .logs()
+      .filter((line) => line.msg === 'worker-ready')
+      .map((line) => (line.worker as { pid: number }).pid)
+      .find((pid) => !exclude.includes(pid) && cpuTicks(pid) !== -1),
+  );
+  const start = cpuTicks(ready);
+  return until('a busy worker', () => (cpuTicks(ready) - start >= 20 ? ready : undefined));
 }
 
 async function taskIdOf(service: Service, body: unknown): Promise<string> {
