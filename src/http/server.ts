@@ -19,14 +19,15 @@ import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { createStore, storeConfigOf } from '../storage/store-config.js';
+import { createStore, type StoreConfig, storeConfigOf } from '../storage/store-config.js';
 import { EmbeddedTaskQueue } from '../tasks/embedded-queue.js';
 import type { TaskQueue } from '../tasks/queue.js';
+import { RedisTaskQueue } from '../tasks/redis-queue.js';
 import { WorkerSupervisor } from '../tasks/supervisor.js';
 import { createApp } from './app.js';
 import { loadKeyRing } from './auth.js';
 import type { ServeConfig } from './config.js';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { RateLimiter } from './rate-limit.js';
@@ -56,32 +57,7 @@ export async function startServer(
   const storeConfig = storeConfigOf(config);
   const store = createStore(storeConfig);
   const metrics = createMetrics({ taskCounts: () => queue.counts() });
-  const supervisor = await WorkerSupervisor.start({
-    workers: config.workers,
-    maxQueued: config.maxQueuedSync,
-    jobTimeoutMs: config.jobTimeoutMs,
-    storeConfig,
-    onEvent: (event) => {
-      if (event.type === 'job-finished') {
-        metrics.jobDuration.observe({ outcome: event.error ?? 'success' }, event.ms / 1000);
-        return;
-      }
-      if (event.type === 'job-started') return;
-      if (event.type === 'worker-ready' && event.replaces !== undefined) metrics.workerRestarts.inc();
-      const level = event.type === 'worker-ready' ? 'info' : 'warn';
-      logger[level]({ worker: event }, event.type);
-    },
-  });
-  const queue: EmbeddedTaskQueue = await EmbeddedTaskQueue.open({
-    dataDir: config.dataDir,
-    runner: supervisor,
-    maxQueuedTasks: config.maxQueuedTasks,
-    retentionSeconds: config.taskRetentionSeconds,
-  });
-  queue.onFinished((task, result) => {
-    if (result !== undefined) metrics.framesExtracted.inc(result.data.length);
-    logger.info({ task_id: task.id, status: task.status, attempts: task.attempts }, 'task finished');
-  });
+  const queue = await openTaskQueue(config, storeConfig, metrics, logger);
 
   const limiter = new RateLimiter();
   const app = createApp({
@@ -139,6 +115,52 @@ export async function startServer(
 
   stdout.write(`listening on ${url}\n`);
   return { url, closed, close };
+}
+
+/**
+ * The task queue the configuration names: the embedded one (SQLite and this
+ * process's worker processes), or the Redis one, whose tasks `vsnap worker`
+ * nodes run (this node then runs no worker processes of its own).
+ */
+async function openTaskQueue(config: ServeConfig, storeConfig: StoreConfig, metrics: ServiceMetrics, logger: Logger): Promise<TaskQueue> {
+  if (config.queue !== 'embedded') {
+    return RedisTaskQueue.open({
+      url: config.queue,
+      retentionSeconds: config.taskRetentionSeconds,
+      maxQueuedTasks: config.maxQueuedTasks,
+      maxQueuedSync: config.maxQueuedSync,
+      // A sync job may wait for a busy worker node before it runs for up to the job timeout.
+      syncTimeoutMs: 2 * config.jobTimeoutMs,
+      logger,
+    });
+  }
+  const supervisor = await WorkerSupervisor.start({
+    workers: config.workers,
+    maxQueued: config.maxQueuedSync,
+    jobTimeoutMs: config.jobTimeoutMs,
+    storeConfig,
+    onEvent: (event) => {
+      if (event.type === 'job-finished') {
+        metrics.jobDuration.observe({ outcome: event.error ?? 'success' }, event.ms / 1000);
+        return;
+      }
+      if (event.type === 'job-started') return;
+      if (event.type === 'worker-ready' && event.replaces !== undefined) metrics.workerRestarts.inc();
+      const level = event.type === 'worker-ready' ? 'info' : 'warn';
+      logger[level]({ worker: event }, event.type);
+    },
+  });
+  const queue = await EmbeddedTaskQueue.open({
+    dataDir: config.dataDir,
+    runner: supervisor,
+    maxQueuedTasks: config.maxQueuedTasks,
+    retentionSeconds: config.taskRetentionSeconds,
+  });
+  queue.onFinished((task, result) => {
+    if (result !== undefined) metrics.framesExtracted.inc(result.data.length);
+    logger.info({ task_id: task.id, status: task.status, attempts: task.attempts }, 'task finished');
+  });
+  return queue;
 }
 
 /** The queue, with the frames of sync jobs and refused submissions counted (async frames are counted as tasks finish). */

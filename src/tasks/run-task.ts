@@ -6,7 +6,9 @@
  * Contract
  * - The input: a `file` source is opened where it is, `bytes` are decoded
  *   from memory, an `oss` source is opened in place when the store keeps
- *   it as a local file and read into memory otherwise.
+ *   it as a local file, read by range from a presigned URL when the store
+ *   makes one (an S3-compatible store: keyframe mode then fetches only the
+ *   index and the keyframes it needs), and read into memory otherwise.
  * - oss output: each image is written as soon as it is encoded, to
  *   `{prefix}/{taskId}/snapshot_{K}.{ext}` (K = output index), with at most
  *   `maxWritesInFlight` writes pending, so a slow store holds back decoding
@@ -25,7 +27,7 @@
  */
 
 import { snapshot, VsnapError, type SnapshotInput, type VsnapErrorCode } from '../index.js';
-import { StorageError } from '../storage/errors.js';
+import { StorageError, storageNotFound } from '../storage/errors.js';
 import { formatOssUrl, joinOssKey, parseOssPrefixUrl, type OssLocation } from '../storage/oss-url.js';
 import type { Store } from '../storage/store.js';
 import { taskInputError, toTaskError, type TaskError } from './errors.js';
@@ -47,6 +49,12 @@ const inputErrorCodes: ReadonlySet<VsnapErrorCode> = new Set([
 
 /** What the engine calls a memory input in its messages (Input::describe). */
 const engineBufferName = '<buffer>';
+
+/**
+ * How long a presigned input URL stays valid. The engine opens it again for
+ * every decode lane and every seek, so it must outlive the longest job.
+ */
+const rangeUrlTtlSeconds = 6 * 3600;
 
 export async function runJob(job: Job, store: Store): Promise<JobResult> {
   const started = performance.now();
@@ -94,16 +102,31 @@ async function openSource(source: JobSource, store: Store, opened: OpenedSource)
       input = source.data;
       break;
     case 'oss':
-      input = (await store.localPath(source.url)) ?? (await store.readFile(source.url));
+      input = (await store.localPath(source.url)) ?? (await rangeInput(source.url, store, opened)) ?? (await store.readFile(source.url));
       break;
   }
   if (typeof input === 'string') {
     opened.enginePath = input;
-  } else if (input.byteLength === 0) {
+  } else if (input instanceof Uint8Array && input.byteLength === 0) {
     // The engine would call it an invalid option; to the caller it is an empty video.
     throw taskInputError(`${source.name}: the video is empty`);
   }
   return input;
+}
+
+/**
+ * The object as a presigned URL the engine reads by range, or undefined when
+ * the store has none. A missing object is refused here, by name, rather
+ * than as the engine's HTTP 404. The engine names a URL input without its
+ * query (the signature), and that is what its messages are rid of.
+ */
+async function rangeInput(url: string, store: Store, opened: OpenedSource): Promise<SnapshotInput | undefined> {
+  if (store.rangeUrl === undefined) return undefined;
+  if ((await store.stat(url)) === undefined) throw storageNotFound(url);
+  const rangeUrl = await store.rangeUrl(url, rangeUrlTtlSeconds);
+  if (rangeUrl === undefined) return undefined;
+  opened.enginePath = rangeUrl.slice(0, rangeUrl.search(/[?#]|$/));
+  return { url: rangeUrl };
 }
 
 /** The output prefix, checked before any decoding so that a bad one fails at once. */

@@ -7,7 +7,8 @@
  * reports are the ones the library gives for the same video.
  */
 
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -170,6 +171,21 @@ describe.each(deploymentModes)('%s deployment', (shape) => {
       const result = done.body.result as { status: string; error: string; data?: unknown };
       expect(result.status).toBe('FAIL');
       expect(result.error).toMatch(/^input\.content: /);
+      expect(result.error).not.toContain(deployment.dataDir);
+    });
+    it('fails a task whose stored video cannot be read, naming it by its oss:// path and nothing else', async () => {
+      const broken = path.join(deployment.dataDir, 'broken.mp4');
+      await writeFile(broken, video.subarray(0, 4096));
+      const brokenUrl = await deployment.putObject('bucket', 'broken.mp4', broken);
+      const created = await service.request('POST', service.apiPath('async'), {
+        key,
+        body: { input: { oss: brokenUrl }, output: { oss: 'oss://bucket/broken-out' } },
+      });
+      const done = await service.waitForTask((created.body.result as { task_id: string }).task_id, key);
+      const result = done.body.result as { status: string; error: string };
+      expect(result.status).toBe('FAIL');
+      expect(result.error).toMatch(/^oss:\/\/bucket\/broken\.mp4: /);
+      expect(result.error).not.toMatch(/X-Amz|127\.0\.0\.1|http:/);
       expect(result.error).not.toContain(deployment.dataDir);
     });
   });
