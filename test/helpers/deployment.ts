@@ -5,6 +5,9 @@
  *              oss:// paths in DATA_DIR/oss
  *   s3         vsnap serve alone, oss:// paths in an S3-protocol server
  *              (s3rver, its own process)
+ *   redis      the scaled-out shape: a stateless vsnap serve --queue
+ *              redis://, one vsnap worker node (2 processes), redis-server
+ *              and s3rver, each its own process
  *
  * The tests talk to `service` over HTTP and reach the objects through the
  * same Store implementation the deployment uses, so one test suite checks
@@ -17,9 +20,11 @@ import { createStore } from '../../src/storage/store-config.js';
 import type { Store } from '../../src/storage/store.js';
 import { keysConfig } from './service-keys.js';
 import { Service, tempDataDir } from './service.js';
+import { RedisServer } from './redis.js';
 import { type S3rver, startS3rver } from './s3rver.js';
+import { WorkerNode } from './worker-node.js';
 
-export const deploymentModes = ['embedded', 's3'] as const;
+export const deploymentModes = ['embedded', 's3', 'redis'] as const;
 
 export type DeploymentMode = (typeof deploymentModes)[number];
 
@@ -48,14 +53,28 @@ export async function startDeployment(mode: DeploymentMode, options: DeploymentO
   const dataDir = await tempDataDir(`${options.label}-${mode}`);
   const { config, env } = await keysConfig(dataDir);
   let s3: S3rver | undefined;
+  let redis: RedisServer | undefined;
+  let worker: WorkerNode | undefined;
   let service: Service | undefined;
   try {
-    s3 = mode === 's3' ? await startS3rver(options.buckets) : undefined;
+    s3 = mode === 'embedded' ? undefined : await startS3rver(options.buckets);
     if (s3 !== undefined) Object.assign(process.env, credentialsOf(s3));
     const store = createStore(s3 === undefined ? { type: 'local', dataDir } : s3.storeConfig);
-    service = await Service.start({ dataDir, env: { ...env, ...s3?.env }, config: { ...config, ...options.config } });
+    const serviceEnv: Record<string, string> = { ...env, ...s3?.env };
+    if (mode === 'redis') {
+      redis = await RedisServer.start();
+      serviceEnv.VSNAP_QUEUE = redis.url;
+      worker = await WorkerNode.start({
+        queue: redis.url,
+        dataDir,
+        env: { ...s3?.env, VSNAP_WORKERS: String(options.config?.workers ?? 2) },
+      });
+    }
+    service = await Service.start({ dataDir, env: serviceEnv, config: { ...config, ...options.config } });
     const started = service;
     const server = s3;
+    const queueServer = redis;
+    const node = worker;
     return {
       mode,
       service: started,
@@ -69,12 +88,16 @@ export async function startDeployment(mode: DeploymentMode, options: DeploymentO
       readObject: (ossPath) => store.readFile(ossPath),
       async stop() {
         await started.stop();
+        await node?.stop();
+        await queueServer?.kill();
         await server?.stop();
         await rm(dataDir, { recursive: true, force: true });
       },
     };
   } catch (error) {
     await service?.stop();
+    await worker?.stop();
+    await redis?.kill();
     await s3?.stop();
     throw error;
   }
