@@ -17,15 +17,14 @@
 // --quick runs each load for 3 s and 3 sync rounds: a smoke run, not figures to quote.
 // Results: bench/results/http-<ISO date>.json and a Markdown table on stdout.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import http from 'node:http';
-import { copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { run } from './lib/process.mjs';
+import { ensureClip720p } from './lib/video.mjs';
 import { assertVsnapBuilt } from './lib/vsnap-build.mjs';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -39,7 +38,7 @@ const syncRounds = args.quick ? 3 : 9;
 assertVsnapBuilt(repoRoot);
 const { snapshot, shutdown } = await import(join(repoRoot, 'dist/index.js'));
 
-const clip = await ensureClip();
+const clip = await ensureClip720p(cacheDir);
 log(`clip: ${clip} (10 s 1280x720 30 fps H.264, generated once into bench/.cache/)`);
 const clipBytes = await readFile(clip);
 
@@ -137,21 +136,6 @@ try {
   await server.stop();
   await shutdown();
   await rm(workDir, { recursive: true, force: true });
-}
-
-async function ensureClip() {
-  const path = join(cacheDir, 'testsrc2-noise-720p30-10s-g60-bf3.mp4');
-  if (existsSync(path)) return path;
-  await mkdir(cacheDir, { recursive: true });
-  const partial = `${path}.partial`;
-  await run([
-    'ffmpeg', '-hide_banner', '-loglevel', 'error', '-nostdin', '-y',
-    '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30:duration=10', '-vf', 'noise=alls=12:allf=t',
-    '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-maxrate', '4M', '-bufsize', '8M',
-    '-g', '60', '-bf', '3', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', '-f', 'mp4', partial,
-  ]);
-  await rename(partial, path);
-  return path;
 }
 
 async function startService(dir, apiKey) {

@@ -47,6 +47,22 @@ export async function ensureSourceVideo(spec, cacheDir) {
   return { path, generated: true };
 }
 
+/** The service benchmarks' clip: 10 s of 1280x720 30 fps H.264 (GOP 60, 3 B-frames), generated once. */
+export async function ensureClip720p(cacheDir) {
+  const path = join(cacheDir, 'testsrc2-noise-720p30-10s-g60-bf3.mp4');
+  if (existsSync(path)) return path;
+  await mkdir(cacheDir, { recursive: true });
+  const partial = `${path}.partial`;
+  await run([
+    'ffmpeg', '-hide_banner', '-loglevel', 'error', '-nostdin', '-y',
+    '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30:duration=10', '-vf', 'noise=alls=12:allf=t',
+    '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-maxrate', '4M', '-bufsize', '8M',
+    '-g', '60', '-bf', '3', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', '-f', 'mp4', partial,
+  ]);
+  await rename(partial, path);
+  return path;
+}
+
 /** Reads the video stream's packets and builds the oracle. */
 export async function probeTimeline(path) {
   const { stdout } = await run([
