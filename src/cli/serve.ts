@@ -5,8 +5,7 @@
  */
 
 import { invalidOption } from '../errors.js';
-import { loadServeConfig, type ServeFlag } from '../http/config.js';
-import { startServer } from '../http/server.js';
+import type { ServeFlag } from '../http/config.js';
 import type { ParsedArgs } from './args.js';
 import { helpFlag, type CliIo, type Command } from './command.js';
 
@@ -39,6 +38,8 @@ async function runServe({ values, positionals }: ParsedArgs, io: CliIo): Promise
     const value = values[flag];
     if (typeof value === 'string') flags[flag] = value;
   }
+  // Loaded here, not at import: Express, BullMQ, SQLite and the S3 client would slow every other command's start.
+  const [{ loadServeConfig }, { startServer }] = await Promise.all([import('../http/config.js'), import('../http/server.js')]);
   const config = loadServeConfig({ flags, env: process.env, cwd: process.cwd() });
   const server = await startServer(config, io.stdout);
   await server.closed;

@@ -15,11 +15,10 @@
  */
 
 import { invalidOption } from '../errors.js';
-import { loadServeConfig, type ServeFlag } from '../http/config.js';
-import { createLogger } from '../http/logger.js';
-import { storeConfigOf } from '../storage/store-config.js';
+import type { ServeFlag } from '../http/config.js';
 import { TaskError } from '../tasks/errors.js';
-import { defaultLockDurationMs, defaultStalledIntervalMs, QueueWorker } from '../tasks/queue-worker.js';
+import type { QueueWorker } from '../tasks/queue-worker.js';
+import { defaultLockDurationMs, defaultStalledIntervalMs } from '../tasks/worker-timings.js';
 import type { ParsedArgs } from './args.js';
 import { helpFlag, type CliIo, type Command } from './command.js';
 
@@ -53,6 +52,13 @@ async function runWorker({ values, positionals }: ParsedArgs, io: CliIo): Promis
     const value = values[flag];
     if (typeof value === 'string') flags[flag] = value;
   }
+  // Loaded here, not at import: BullMQ, the S3 client and pino would slow every other command's start.
+  const [{ loadServeConfig }, { createLogger }, { storeConfigOf }, { QueueWorker }] = await Promise.all([
+    import('../http/config.js'),
+    import('../http/logger.js'),
+    import('../storage/store-config.js'),
+    import('../tasks/queue-worker.js'),
+  ]);
   const config = loadServeConfig({ flags, env: process.env, cwd: process.cwd() });
   if (config.queue === 'embedded') throw invalidOption('--queue', 'a redis:// or rediss:// URL', config.queue);
   const logger = createLogger({ level: config.logLevel });

@@ -36,6 +36,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 import { invalidOption } from '../errors.js';
+import { positiveInteger, redisLocation } from './option-checks.js';
+import { defaultLockDurationMs, defaultStalledIntervalMs } from './worker-timings.js';
 import type { StoreConfig } from '../storage/store-config.js';
 import { queueUnavailable, taskInternal, type TaskError, toTaskError } from './errors.js';
 import type { Job, JobResult, JobSource } from './job.js';
@@ -78,8 +80,6 @@ export interface QueueWorkerOptions {
 
 type TaskJob = BullJob<TaskData, StoredResult, JobKind>;
 
-export const defaultLockDurationMs = 10_000;
-export const defaultStalledIntervalMs = 5_000;
 const maxStalledCount = 2;
 const startTimeoutMs = 5000;
 const unrecoverableCodes: ReadonlySet<string> = new Set(['VSNAP_TASK_INPUT', 'VSNAP_JOB_TIMEOUT']);
@@ -275,30 +275,20 @@ function logSupervisorEvent(logger: Logger, event: SupervisorEvent): void {
   }
 }
 
+/** setTimeout's largest delay; worker counts share the bound harmlessly. */
+const maxTimerValue = 2 ** 31 - 1;
+
 function resolveOptions(options: QueueWorkerOptions): Required<QueueWorkerOptions> {
   if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object', options);
-  const { url } = options;
-  if (typeof url !== 'string' || !/^rediss?:\/\//.test(url) || !URL.canParse(url)) {
-    throw invalidOption('url', 'a redis:// or rediss:// URL', url);
-  }
-  const prefix = options.prefix ?? defaultPrefix;
-  if (typeof prefix !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(prefix)) {
-    throw invalidOption('prefix', 'letters, digits, _ . or -', prefix);
-  }
+  const { url, prefix } = redisLocation(options.url, options.prefix, defaultPrefix);
   return {
     url,
     storeConfig: options.storeConfig,
-    workers: positiveInteger(options.workers, 'workers', undefined),
-    jobTimeoutMs: positiveInteger(options.jobTimeoutMs, 'jobTimeoutMs', undefined),
+    workers: positiveInteger(options.workers, 'workers', undefined, maxTimerValue),
+    jobTimeoutMs: positiveInteger(options.jobTimeoutMs, 'jobTimeoutMs', undefined, maxTimerValue),
     logger: options.logger,
     prefix,
-    lockDurationMs: positiveInteger(options.lockDurationMs, 'lockDurationMs', defaultLockDurationMs),
-    stalledIntervalMs: positiveInteger(options.stalledIntervalMs, 'stalledIntervalMs', defaultStalledIntervalMs),
+    lockDurationMs: positiveInteger(options.lockDurationMs, 'lockDurationMs', defaultLockDurationMs, maxTimerValue),
+    stalledIntervalMs: positiveInteger(options.stalledIntervalMs, 'stalledIntervalMs', defaultStalledIntervalMs, maxTimerValue),
   };
-}
-
-function positiveInteger(value: unknown, name: string, fallback: number | undefined): number {
-  if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 2 ** 31 - 1) return value;
-  throw invalidOption(name, 'an integer from 1 to 2147483647', value);
 }

@@ -46,6 +46,7 @@ import type { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 
 import { invalidOption } from '../errors.js';
+import { positiveInteger, redisLocation } from './option-checks.js';
 import { queueUnavailable, runnerBusy, runnerClosed, TaskError, taskInternal } from './errors.js';
 import type { Job, JobResult, JobSource } from './job.js';
 import type { TaskCounts, TaskQueue, TaskRecord } from './queue.js';
@@ -354,14 +355,7 @@ async function settledWithin(promises: Promise<unknown>[], ms: number): Promise<
 
 function resolveOptions(options: RedisQueueOptions): Resolved {
   if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object', options);
-  const { url } = options;
-  if (typeof url !== 'string' || !/^rediss?:\/\//.test(url) || !URL.canParse(url)) {
-    throw invalidOption('url', 'a redis:// or rediss:// URL', url);
-  }
-  const prefix = options.prefix ?? defaultPrefix;
-  if (typeof prefix !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(prefix)) {
-    throw invalidOption('prefix', 'letters, digits, _ . or -', prefix);
-  }
+  const { url, prefix } = redisLocation(options.url, options.prefix, defaultPrefix);
   return {
     url,
     retentionSeconds: positiveInteger(options.retentionSeconds, 'retentionSeconds', undefined),
@@ -371,10 +365,4 @@ function resolveOptions(options: RedisQueueOptions): Resolved {
     prefix,
     logger: options.logger ?? pino({ enabled: false }),
   };
-}
-
-function positiveInteger(value: unknown, name: string, fallback: number | undefined, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= max) return value;
-  throw invalidOption(name, `an integer from 1 to ${max}`, value);
 }

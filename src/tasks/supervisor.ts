@@ -31,6 +31,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 import { invalidOption } from '../errors.js';
+import { nonNegativeInteger, positiveInteger } from './option-checks.js';
 import { packageRoot } from '../package-root.js';
 import { parseStoreConfig, type StoreConfig } from '../storage/store-config.js';
 import { jobTimedOut, runnerBusy, runnerClosed, type TaskError, type TaskErrorCode } from './errors.js';
@@ -352,16 +353,4 @@ function resolveOptions(options: SupervisorOptions): Resolved {
     env: { ...process.env, ...env, [storeConfigEnv]: JSON.stringify(storeConfig) },
     onEvent,
   };
-}
-
-function positiveInteger(value: unknown, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= max) return value;
-  throw invalidOption(name, `an integer from 1 to ${max}`, value);
-}
-
-function nonNegativeInteger(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
-  throw invalidOption(name, 'an integer of 0 or more', value);
 }
