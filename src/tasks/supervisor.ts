@@ -91,6 +91,8 @@ interface QueuedJob {
   job: Job;
   resolve: (result: JobResult) => void;
   reject: (error: TaskError) => void;
+  /** Set while it waits for a worker: gives up after the job timeout. */
+  waitTimer?: NodeJS.Timeout;
 }
 
 interface Slot {
@@ -137,7 +139,7 @@ export class WorkerSupervisor implements JobRunner {
       const queued = { job, resolve, reject };
       const slot = this.#idleSlot();
       if (slot !== undefined) this.#dispatch(slot, queued);
-      else if (this.#queue.length < this.#options.maxQueued) this.#queue.push(queued);
+      else if (this.#queue.length < this.#options.maxQueued) this.#enqueue(queued);
       else reject(runnerBusy());
     });
   }
@@ -251,6 +253,7 @@ export class WorkerSupervisor implements JobRunner {
   }
 
   #dispatch(slot: Slot, queued: QueuedJob): void {
+    clearTimeout(queued.waitTimer);
     const { job } = queued;
     const pid = slot.process.pid as number;
     slot.state = 'busy';
@@ -285,6 +288,22 @@ export class WorkerSupervisor implements JobRunner {
     );
   }
 
+  /**
+   * Waits for a worker, but no longer than a job may run: when no worker
+   * frees up in that time (every replacement keeps failing to start, say),
+   * the caller hears VSNAP_RUNNER_BUSY and can retry, rather than waiting
+   * forever.
+   */
+  #enqueue(queued: QueuedJob): void {
+    queued.waitTimer = setTimeout(() => {
+      const at = this.#queue.indexOf(queued);
+      if (at === -1) return;
+      this.#queue.splice(at, 1);
+      queued.reject(runnerBusy());
+    }, Math.min(this.#options.jobTimeoutMs, maxTimeoutMs));
+    this.#queue.push(queued);
+  }
+
   #pump(): void {
     for (let slot = this.#idleSlot(); slot !== undefined && this.#queue.length > 0; slot = this.#idleSlot()) {
       this.#dispatch(slot, this.#queue.shift() as QueuedJob);
@@ -304,7 +323,10 @@ export class WorkerSupervisor implements JobRunner {
   async #shutdown(graceMs: number): Promise<void> {
     for (const timer of this.#restartTimers) clearTimeout(timer);
     this.#restartTimers.clear();
-    for (const queued of this.#queue.splice(0)) queued.reject(runnerClosed());
+    for (const queued of this.#queue.splice(0)) {
+      clearTimeout(queued.waitTimer);
+      queued.reject(runnerClosed());
+    }
     const slots = [...this.#slots];
     // Busy workers are stopped as their jobs finish (#dispatch), the rest now.
     for (const slot of slots) if (slot.state !== 'busy') this.#stop(slot, runnerClosed());

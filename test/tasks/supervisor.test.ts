@@ -260,6 +260,19 @@ describe('WorkerSupervisor isolates failures', () => {
     expect(supervisor.workers().map((w) => w.pid)).not.toContain(pid);
   });
 
+  it('gives up on a job that waited for a worker as long as a job may run, with VSNAP_RUNNER_BUSY', async () => {
+    const { supervisor, log } = await startSupervisor({ jobTimeoutMs: 800 });
+    const started = log.next('job-started');
+    const slow = supervisor.run(await longJob('slow'));
+    await started;
+    const waiting = supervisor.run(smallJob('waiting', await bytesOf()));
+    expect(supervisor.load().queued).toBe(1);
+    // The slow job is stopped at its limit, and its replacement is not ready before the waiting job's limit.
+    expect(codeOf(await failureOf(() => waiting))).toBe('VSNAP_RUNNER_BUSY');
+    expect(codeOf(await failureOf(() => slow))).toBe('VSNAP_JOB_TIMEOUT');
+    expect(supervisor.load().queued).toBe(0);
+  });
+
   it('restarts a worker that keeps failing to start with growing pauses, not in a tight loop', async () => {
     // A stand-in for an install that broke under a running server: the
     // first start succeeds, every later start exits at once.
