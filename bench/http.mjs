@@ -14,7 +14,7 @@
 //
 //   node bench/http.mjs [--quick]
 //
-// --quick runs each load for 3 s and 3 sync rounds: a smoke run, not figures to quote.
+// --quick runs each load for 3 s and 3 sync rounds (15 otherwise: the machine is noisy): a smoke run, not figures to quote.
 // Results: bench/results/http-<ISO date>.json and a Markdown table on stdout.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
@@ -33,7 +33,7 @@ const TARGETS = { statusRps: 3000, statusP99Ms: 20, syncOverhead: 0.15 };
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } }, strict: true });
 const loadSeconds = args.quick ? 3 : 10;
-const syncRounds = args.quick ? 3 : 9;
+const syncRounds = args.quick ? 3 : 15;
 
 assertVsnapBuilt(repoRoot);
 const { snapshot, shutdown } = await import(join(repoRoot, 'dist/index.js'));
