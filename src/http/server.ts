@@ -22,7 +22,6 @@ import type { AddressInfo } from 'node:net';
 import { createStore, type StoreConfig, storeConfigOf } from '../storage/store-config.js';
 import { EmbeddedTaskQueue } from '../tasks/embedded-queue.js';
 import type { TaskQueue } from '../tasks/queue.js';
-import { RedisTaskQueue } from '../tasks/redis-queue.js';
 import { WorkerSupervisor } from '../tasks/supervisor.js';
 import { createApp } from './app.js';
 import { loadKeyRing } from './auth.js';
@@ -124,6 +123,8 @@ export async function startServer(
  */
 async function openTaskQueue(config: ServeConfig, storeConfig: StoreConfig, metrics: ServiceMetrics, logger: Logger): Promise<TaskQueue> {
   if (config.queue !== 'embedded') {
+    // BullMQ and ioredis are loaded only by deployments that use them.
+    const { RedisTaskQueue } = await import('../tasks/redis-queue.js');
     return RedisTaskQueue.open({
       url: config.queue,
       retentionSeconds: config.taskRetentionSeconds,

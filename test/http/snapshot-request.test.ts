@@ -246,3 +246,29 @@ describe('parseSnapshotRequest: valid bodies', () => {
     expect(parseSnapshotRequest(body, 'sync')).toEqual({ kind: 'sync', ...documentDefaults });
   });
 });
+
+describe('strict base64, checked without re-encoding', () => {
+  it('accepts exactly the strings that are the canonical base64 of their bytes', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_ \n.';
+    let seed = 12345;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let i = 0; i < 20_000; i += 1) {
+      let text = '';
+      const length = 4 + random(12);
+      for (let j = 0; j < length; j += 1) text += alphabet[random(random(10) < 9 ? 64 : alphabet.length)];
+      const bytes = Buffer.from(text, 'base64');
+      const canonical = bytes.length > 0 && bytes.toString('base64') === text;
+      const body = { input: { content: `data:video/mp4;base64,${text}` }, output: { type: 'base64' } };
+      let accepted = true;
+      try {
+        parseSnapshotRequest(body, 'sync');
+      } catch {
+        accepted = false;
+      }
+      expect(accepted, JSON.stringify(text)).toBe(canonical);
+    }
+  });
+});
