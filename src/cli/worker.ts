@@ -18,6 +18,7 @@ import { invalidOption } from '../errors.js';
 import type { ServeFlag } from '../http/config.js';
 import { TaskError } from '../tasks/errors.js';
 import type { QueueWorker } from '../tasks/queue-worker.js';
+import { maxTimerMs } from '../tasks/option-checks.js';
 import { defaultLockDurationMs, defaultStalledIntervalMs } from '../tasks/worker-timings.js';
 import type { ParsedArgs } from './args.js';
 import { helpFlag, type CliIo, type Command } from './command.js';
@@ -99,8 +100,8 @@ async function runWorker({ values, positionals }: ParsedArgs, io: CliIo): Promis
 function timingFromEnv(name: string, fallback: number): number {
   const text = process.env[name];
   if (text === undefined || text === '') return fallback;
-  if (!/^[1-9][0-9]{0,9}$/.test(text) || Number(text) > 2 ** 31 - 1) {
-    throw invalidOption(`$${name}`, 'milliseconds from 1 to 2147483647', text);
+  if (!/^[1-9][0-9]{0,9}$/.test(text) || Number(text) > maxTimerMs) {
+    throw invalidOption(`$${name}`, `milliseconds from 1 to ${maxTimerMs}`, text);
   }
   return Number(text);
 }

@@ -14,6 +14,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 
 import { type LogLevel, logLevels } from './logger.js';
+import { maxTimerMs } from '../tasks/option-checks.js';
 import { maxQps } from './rate-limit.js';
 
 export interface ServeConfig {
@@ -174,8 +175,6 @@ export interface Setting<T> {
   description: string;
 }
 
-// setTimeout fires at once for delays past 2^31-1 ms, so no timer setting may exceed it.
-const maxTimerMs = 2 ** 31 - 1;
 
 export const settings: { readonly [K in SettingName]: Setting<NonNullable<ServeConfig[K]>> } = {
   host: {

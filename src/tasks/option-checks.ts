@@ -6,6 +6,9 @@
 
 import { invalidOption } from '../errors.js';
 
+/** setTimeout's largest delay: a longer one fires at once, so no timing option may exceed it. */
+export const maxTimerMs = 2 ** 31 - 1;
+
 /** An integer from 1 to `max`; `fallback` when absent, or required when there is none. */
 export function positiveInteger(value: unknown, name: string, fallback: number | undefined, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined && fallback !== undefined) return fallback;

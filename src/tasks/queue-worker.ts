@@ -36,7 +36,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 import { invalidOption } from '../errors.js';
-import { positiveInteger, redisLocation } from './option-checks.js';
+import { maxTimerMs, positiveInteger, redisLocation } from './option-checks.js';
 import { defaultLockDurationMs, defaultStalledIntervalMs } from './worker-timings.js';
 import type { StoreConfig } from '../storage/store-config.js';
 import { queueUnavailable, taskInternal, type TaskError, toTaskError } from './errors.js';
@@ -275,20 +275,17 @@ function logSupervisorEvent(logger: Logger, event: SupervisorEvent): void {
   }
 }
 
-/** setTimeout's largest delay; worker counts share the bound harmlessly. */
-const maxTimerValue = 2 ** 31 - 1;
-
 function resolveOptions(options: QueueWorkerOptions): Required<QueueWorkerOptions> {
   if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object', options);
   const { url, prefix } = redisLocation(options.url, options.prefix, defaultPrefix);
   return {
     url,
     storeConfig: options.storeConfig,
-    workers: positiveInteger(options.workers, 'workers', undefined, maxTimerValue),
-    jobTimeoutMs: positiveInteger(options.jobTimeoutMs, 'jobTimeoutMs', undefined, maxTimerValue),
+    workers: positiveInteger(options.workers, 'workers', undefined, maxTimerMs),
+    jobTimeoutMs: positiveInteger(options.jobTimeoutMs, 'jobTimeoutMs', undefined, maxTimerMs),
     logger: options.logger,
     prefix,
-    lockDurationMs: positiveInteger(options.lockDurationMs, 'lockDurationMs', defaultLockDurationMs, maxTimerValue),
-    stalledIntervalMs: positiveInteger(options.stalledIntervalMs, 'stalledIntervalMs', defaultStalledIntervalMs, maxTimerValue),
+    lockDurationMs: positiveInteger(options.lockDurationMs, 'lockDurationMs', defaultLockDurationMs, maxTimerMs),
+    stalledIntervalMs: positiveInteger(options.stalledIntervalMs, 'stalledIntervalMs', defaultStalledIntervalMs, maxTimerMs),
   };
 }

@@ -46,7 +46,7 @@ import type { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 
 import { invalidOption } from '../errors.js';
-import { positiveInteger, redisLocation } from './option-checks.js';
+import { maxTimerMs, positiveInteger, redisLocation } from './option-checks.js';
 import { queueUnavailable, runnerBusy, runnerClosed, TaskError, taskInternal } from './errors.js';
 import type { Job, JobResult, JobSource } from './job.js';
 import type { TaskCounts, TaskQueue, TaskRecord } from './queue.js';
@@ -101,8 +101,6 @@ interface Resolved {
 const taskAttempts = 3;
 const firstRetryDelayMs = 1000;
 const openTimeoutMs = 5000;
-/** setTimeout's largest delay. */
-const maxTimeoutMs = 2 ** 31 - 1;
 
 export class RedisTaskQueue implements TaskQueue {
   readonly #options: Resolved;
@@ -361,7 +359,7 @@ function resolveOptions(options: RedisQueueOptions): Resolved {
     retentionSeconds: positiveInteger(options.retentionSeconds, 'retentionSeconds', undefined),
     maxQueuedTasks: positiveInteger(options.maxQueuedTasks, 'maxQueuedTasks', 10_000),
     maxQueuedSync: positiveInteger(options.maxQueuedSync, 'maxQueuedSync', 64),
-    syncTimeoutMs: positiveInteger(options.syncTimeoutMs, 'syncTimeoutMs', 10 * 60_000, maxTimeoutMs),
+    syncTimeoutMs: positiveInteger(options.syncTimeoutMs, 'syncTimeoutMs', 10 * 60_000, maxTimerMs),
     prefix,
     logger: options.logger ?? pino({ enabled: false }),
   };

@@ -31,7 +31,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 import { invalidOption } from '../errors.js';
-import { nonNegativeInteger, positiveInteger } from './option-checks.js';
+import { maxTimerMs, nonNegativeInteger, positiveInteger } from './option-checks.js';
 import { packageRoot } from '../package-root.js';
 import { parseStoreConfig, type StoreConfig } from '../storage/store-config.js';
 import { jobTimedOut, runnerBusy, runnerClosed, type TaskError, type TaskErrorCode } from './errors.js';
@@ -109,8 +109,6 @@ const queuedPerWorker = 4;
 const startTimeoutMs = 30_000;
 const firstRestartDelayMs = 100;
 const maxRestartDelayMs = 30_000;
-/** setTimeout's largest delay. */
-const maxTimeoutMs = 2 ** 31 - 1;
 
 export class WorkerSupervisor implements JobRunner {
   readonly #options: Resolved;
@@ -300,7 +298,7 @@ export class WorkerSupervisor implements JobRunner {
       if (at === -1) return;
       this.#queue.splice(at, 1);
       queued.reject(runnerBusy());
-    }, Math.min(this.#options.jobTimeoutMs, maxTimeoutMs));
+    }, this.#options.jobTimeoutMs);
     this.#queue.push(queued);
   }
 
@@ -369,7 +367,7 @@ function resolveOptions(options: SupervisorOptions): Resolved {
     storeConfig,
     workers,
     maxQueued: nonNegativeInteger(options.maxQueued, 'maxQueued', queuedPerWorker * workers),
-    jobTimeoutMs: positiveInteger(options.jobTimeoutMs, 'jobTimeoutMs', defaultJobTimeoutMs, maxTimeoutMs),
+    jobTimeoutMs: positiveInteger(options.jobTimeoutMs, 'jobTimeoutMs', defaultJobTimeoutMs, maxTimerMs),
     workerModule,
     execArgv,
     env: { ...process.env, ...env, [storeConfigEnv]: JSON.stringify(storeConfig) },
