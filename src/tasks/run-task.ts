@@ -27,7 +27,7 @@
  */
 
 import { snapshot, VsnapError, type SnapshotInput, type VsnapErrorCode } from '../index.js';
-import { StorageError, storageNotFound } from '../storage/errors.js';
+import { StorageError } from '../storage/errors.js';
 import { formatOssUrl, joinOssKey, parseOssPrefixUrl, type OssLocation } from '../storage/oss-url.js';
 import type { Store } from '../storage/store.js';
 import { taskInputError, toTaskError, type TaskError } from './errors.js';
@@ -116,13 +116,12 @@ async function openSource(source: JobSource, store: Store, opened: OpenedSource)
 
 /**
  * The object as a presigned URL the engine reads by range, or undefined when
- * the store has none. A missing object is refused here, by name, rather
- * than as the engine's HTTP 404. The engine names a URL input without its
- * query (the signature), and that is what its messages are rid of.
+ * the store has none. Signing makes no request; a missing object is the
+ * engine's VSNAP_INPUT_NOT_FOUND (HTTP 404). The engine names a URL input
+ * without its query (the signature), and that is what its messages are rid of.
  */
 async function rangeInput(url: string, store: Store, opened: OpenedSource): Promise<SnapshotInput | undefined> {
   if (store.rangeUrl === undefined) return undefined;
-  if ((await store.stat(url)) === undefined) throw storageNotFound(url);
   const rangeUrl = await store.rangeUrl(url, rangeUrlTtlSeconds);
   if (rangeUrl === undefined) return undefined;
   opened.enginePath = rangeUrl.slice(0, rangeUrl.search(/[?#]|$/));

@@ -94,4 +94,24 @@ describe.skipIf(!(await canMake(rangeReadVideo)))('range reads from the object s
     }
     expect(result.data).toEqual(expected);
   });
+
+  it('fails a job whose object is gone with VSNAP_TASK_INPUT, naming the oss:// path and not the signed URL', async () => {
+    const error = await runJob(
+      {
+        taskId: 'snapshot-20261126000000-00000000000000000000000000000001',
+        source: { type: 'oss', url: 'oss://videos/gone.mp4', name: 'oss://videos/gone.mp4' },
+        interval: 30,
+        format: 'jpg',
+        mode: 'keyframe',
+        output: { type: 'base64' },
+      },
+      store,
+    ).then(
+      () => undefined,
+      (failure: unknown) => failure as { code: string; message: string },
+    );
+    expect(error?.code).toBe('VSNAP_TASK_INPUT');
+    expect(error?.message).toMatch(/^oss:\/\/videos\/gone\.mp4: /);
+    expect(error?.message).not.toMatch(/X-Amz|127\.0\.0\.1|http:/);
+  });
 });
