@@ -1,20 +1,15 @@
 /**
- * `vsnap serve` as an operator runs it: bin/vsnap in a child process on
- * 127.0.0.1 and a free port, its own data directory, stopped by pid. The
- * harness waits for the one `listening on http://HOST:PORT` line, keeps
- * every stdout line (JSON logs) for the test to read, and offers a small
- * JSON client for the API.
+ * `vsnap serve` as an operator runs it (vsnap-process.ts), on 127.0.0.1 and
+ * a free port with its own data directory, ready at its one
+ * `listening on http://HOST:PORT` line; and a small JSON client for the API.
  */
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const bin = path.join(root, 'bin', 'vsnap');
+import { launch, type Launched, VsnapProcess } from './vsnap-process.js';
 
 export const serviceId = 'ops-video-snapshot-001';
 
@@ -32,78 +27,20 @@ export interface ApiResponse {
   text: string;
 }
 
-export class Service {
+export class Service extends VsnapProcess {
   readonly url: string;
-  readonly process: ChildProcess;
-  readonly lines: string[];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  private constructor(url: string, child: ChildProcess, lines: string[], exited: Service['exited']) {
-    this.url = url;
-    this.process = child;
-    this.lines = lines;
-    this.exited = exited;
+  private constructor(launched: Launched) {
+    super(launched);
+    this.url = launched.ready;
   }
 
   static async start(options: ServiceOptions): Promise<Service> {
     await mkdir(options.dataDir, { recursive: true });
-    const args = [bin, 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', options.dataDir];
-    if (options.config !== undefined) {
-      const configFile = path.join(options.dataDir, '..', `${path.basename(options.dataDir)}.config.json`);
-      await writeFile(configFile, JSON.stringify(options.config));
-      args.push('--config', configFile);
-    }
-    const child = spawn(process.execPath, args, {
-      cwd: root,
-      env: { ...process.env, VSNAP_LOG_LEVEL: 'info', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const lines: string[] = [];
-    let stderr = '';
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-      child.once('exit', (code, signal) => resolve({ code, signal }));
-    });
-    const url = await new Promise<string>((resolve, reject) => {
-      let pending = '';
-      child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-        pending += chunk;
-        const parts = pending.split('\n');
-        pending = parts.pop() ?? '';
-        for (const line of parts) {
-          lines.push(line);
-          const match = /^listening on (http:\/\/\S+)$/.exec(line);
-          if (match?.[1] !== undefined) resolve(match[1]);
-        }
-      });
-      child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr += chunk;
-      });
-      void exited.then(({ code, signal }) =>
-        reject(new Error(`vsnap serve exited (code ${code}, signal ${signal}) before listening: ${stderr}`)),
-      );
-    });
-    return new Service(url, child, lines, exited);
-  }
-
-  get pid(): number {
-    if (this.process.pid === undefined) throw new Error('the service has no pid');
-    return this.process.pid;
-  }
-
-  /** Graceful stop (SIGTERM); resolves with how the process ended. */
-  async stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill('SIGTERM');
-    return this.exited;
-  }
-
-  async kill9(): Promise<void> {
-    this.process.kill('SIGKILL');
-    await this.exited;
-  }
-
-  /** The parsed JSON log lines. */
-  logs(): Record<string, unknown>[] {
-    return this.lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const configFile = path.join(options.dataDir, '..', `${path.basename(options.dataDir)}.config.json`);
+    const args = ['serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', options.dataDir];
+    const launched = await launch(args, { ...options, configFile }, (line) => /^listening on (http:\/\/\S+)$/.exec(line)?.[1]);
+    return new Service(launched);
   }
 
   /** Pids of this service's worker processes (its children), from /proc. */
