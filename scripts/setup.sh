@@ -3,6 +3,11 @@
 # FFmpeg (CLI and development libraries) and the tools from apt where
 # missing, npm dependencies, the native addon, the TypeScript build.
 # Safe to run any number of times.
+#
+# Where the native addon cannot be built (apt unavailable, no FFmpeg
+# development libraries, no compiler), setup says so and goes on: vsnap
+# then decodes with its wasm backend. VSNAP_SETUP_NATIVE=0 skips the native
+# build on purpose (and removes an earlier one), as on such a host.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,8 +24,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing from apt: ${missing[*]}"
   as_root=()
   [ "$(id -u)" -eq 0 ] || as_root=(sudo)
-  "${as_root[@]}" apt-get update -q
-  DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+  if ! { "${as_root[@]}" apt-get update -q &&
+         DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"; }; then
+    echo "setup: warning: apt could not install ${missing[*]}; going on without them"
+  fi
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -28,8 +35,16 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
-echo "setup: building the native addon"
-npm run --silent build:native
+native_libs=(libavformat libavcodec libswscale libavutil)
+if [ "${VSNAP_SETUP_NATIVE:-1}" = 0 ]; then
+  echo "setup: skipping the native addon (VSNAP_SETUP_NATIVE=0); vsnap will decode with the wasm backend"
+  rm -rf build
+elif ! command -v pkg-config >/dev/null || ! pkg-config --exists "${native_libs[@]}"; then
+  echo "setup: the FFmpeg development libraries (${native_libs[*]}) are missing, so the native addon is not built;" \
+       "vsnap will decode with the slower wasm backend"
+elif ! { echo "setup: building the native addon" && npm run --silent build:native; }; then
+  echo "setup: the native addon did not build (see above); vsnap will decode with the slower wasm backend"
+fi
 echo "setup: building TypeScript"
 npm run --silent build:ts
 echo "setup: done"

@@ -15,6 +15,7 @@ export const errorCodes = [
   'VSNAP_INVALID_OPTION',
   'VSNAP_BACKEND_UNAVAILABLE',
   'VSNAP_INPUT_NOT_FOUND',
+  'VSNAP_INPUT_TOO_LARGE',
   'VSNAP_UNSUPPORTED_INPUT',
   'VSNAP_NO_VIDEO_STREAM',
   'VSNAP_CORRUPT_INPUT',
@@ -76,6 +77,11 @@ export function backendUnavailable(what: string, attempts: readonly LoadAttempt[
 
 export function inputNotFound(message: string, cause?: unknown): VsnapError {
   return new VsnapError('VSNAP_INPUT_NOT_FOUND', message, { cause });
+}
+
+/** An input bigger than the backend in use can hold; refused before any work. */
+export function inputTooLarge(message: string): VsnapError {
+  return new VsnapError('VSNAP_INPUT_TOO_LARGE', message);
 }
 
 export function unsupportedInput(message: string, cause?: unknown): VsnapError {

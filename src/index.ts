@@ -13,12 +13,15 @@
 
 import { shutdownEncodePool } from './encode/pool.js';
 import { loadBackend } from './engine/loader.js';
+import { shutdownWasmPool } from './engine/wasm/wasm-backend.js';
 import { SnapshotRun } from './engine/snapshot.js';
 import { toVideoInfo, type VideoInfo } from './engine/video-info.js';
 import {
   resolveDirectory,
   resolveInput,
+  resolveProbeOptions,
   resolveSnapshotOptions,
+  type ProbeOptions,
   type SnapshotInput,
   type SnapshotOptions,
 } from './options.js';
@@ -26,16 +29,17 @@ import { writeSnapshotFiles, type SnapshotFilesResult } from './snapshot-files.j
 
 export { VsnapError, errorCodes, type VsnapErrorCode } from './errors.js';
 export { defaultSnapshotOptions } from './options.js';
-export type { ImageFormat, SamplingMode, SnapshotInput, SnapshotOptions } from './options.js';
+export type { ImageFormat, ProbeOptions, SamplingMode, SnapshotInput, SnapshotOptions } from './options.js';
 export type { DecodeStats, Snapshot, SnapshotPlan, SnapshotRun } from './engine/snapshot.js';
 export type { PlannedVideoInfo, VideoInfo } from './engine/video-info.js';
-export type { BackendName } from './engine/backend.js';
+export type { BackendChoice, BackendName } from './engine/backend.js';
+export { reportBackend, type BackendReport } from './engine/loader.js';
 export type { SnapshotFile, SnapshotFilesResult } from './snapshot-files.js';
 
 /** Reads the metadata of a video: a file path, an http(s) URL ({ url }) or the bytes of a whole file. */
-export async function probe(input: SnapshotInput): Promise<VideoInfo> {
+export async function probe(input: SnapshotInput, options?: ProbeOptions): Promise<VideoInfo> {
   const source = resolveInput(input);
-  const backend = loadBackend();
+  const backend = loadBackend(resolveProbeOptions(options).backend);
   return toVideoInfo(await backend.probe(source), backend.name);
 }
 
@@ -58,7 +62,7 @@ export async function snapshotToFiles(
   return writeSnapshotFiles(snapshot(input, options), target);
 }
 
-/** Stops the encode workers. Not needed for a process to exit; for servers and tests that want them gone now. */
+/** Stops the encode workers (and the wasm backend's). Not needed for a process to exit; for servers and tests that want them gone now. */
 export async function shutdown(): Promise<void> {
-  await shutdownEncodePool();
+  await Promise.all([shutdownEncodePool(), shutdownWasmPool()]);
 }

@@ -9,7 +9,7 @@
  * `nameOf` so that messages use their spelling.
  */
 
-import type { BackendInput } from './engine/backend.js';
+import { backendChoices, type BackendChoice, type BackendInput } from './engine/backend.js';
 import { invalidOption, unknownOption } from './errors.js';
 
 export type ImageFormat = 'jpg' | 'png';
@@ -35,6 +35,13 @@ export interface SnapshotOptions {
   compression?: number;
   /** Aborting it stops the run, which then rejects with VSNAP_ABORTED. */
   signal?: AbortSignal;
+  /** 'native', 'wasm', or 'auto' (native when it loads, else wasm). Default $VSNAP_BACKEND, else 'auto'. */
+  backend?: BackendChoice;
+}
+
+export interface ProbeOptions {
+  /** As SnapshotOptions.backend. */
+  backend?: BackendChoice;
 }
 
 export interface ResolvedSnapshotOptions {
@@ -44,9 +51,11 @@ export interface ResolvedSnapshotOptions {
   quality: number;
   compression: number;
   signal: AbortSignal | undefined;
+  /** undefined: the loader's default ($VSNAP_BACKEND, else 'auto'). */
+  backend: BackendChoice | undefined;
 }
 
-export const defaultSnapshotOptions: Readonly<Omit<ResolvedSnapshotOptions, 'signal'>> = Object.freeze({
+export const defaultSnapshotOptions: Readonly<Omit<ResolvedSnapshotOptions, 'signal' | 'backend'>> = Object.freeze({
   interval: 1,
   format: 'jpg',
   mode: 'exact',
@@ -61,6 +70,7 @@ const optionKeys: readonly (keyof SnapshotOptions)[] = [
   'quality',
   'compression',
   'signal',
+  'backend',
 ];
 
 export type OptionNamer = (key: string) => string;
@@ -69,7 +79,7 @@ const asIs: OptionNamer = (key) => key;
 
 /** Validates `options` (undefined means all defaults) and fills in the defaults. */
 export function resolveSnapshotOptions(options: unknown, nameOf: OptionNamer = asIs): ResolvedSnapshotOptions {
-  if (options === undefined) return { ...defaultSnapshotOptions, signal: undefined };
+  if (options === undefined) return { ...defaultSnapshotOptions, signal: undefined, backend: undefined };
   if (!isPlainObject(options)) throw invalidOption('options', 'an object', options);
   for (const key of Object.keys(options)) {
     if (!(optionKeys as readonly string[]).includes(key)) {
@@ -84,7 +94,22 @@ export function resolveSnapshotOptions(options: unknown, nameOf: OptionNamer = a
     quality: checkInteger(given.quality, nameOf('quality'), 1, 100, defaultSnapshotOptions.quality),
     compression: checkInteger(given.compression, nameOf('compression'), 0, 9, defaultSnapshotOptions.compression),
     signal: checkSignal(given.signal, nameOf('signal')),
+    backend: checkBackend(given.backend, nameOf('backend')),
   };
+}
+
+/** Validates probe()'s options: only `backend`. */
+export function resolveProbeOptions(options: unknown, nameOf: OptionNamer = asIs): ProbeOptions {
+  if (options === undefined) return {};
+  if (!isPlainObject(options)) throw invalidOption('options', 'an object', options);
+  for (const key of Object.keys(options)) {
+    if (key !== 'backend') throw unknownOption(nameOf(key), [nameOf('backend')]);
+  }
+  return { backend: checkBackend((options as ProbeOptions).backend, nameOf('backend')) };
+}
+
+function checkBackend(value: unknown, name: string): BackendChoice | undefined {
+  return value === undefined ? undefined : checkChoice(value, name, backendChoices, 'auto');
 }
 
 /** Validates the input and gives the shape a backend takes. */

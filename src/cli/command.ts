@@ -32,3 +32,12 @@ export interface Command {
 export const helpFlag: FlagSpecs = {
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };
+
+export const backendFlag: FlagSpecs = {
+  backend: {
+    type: 'string',
+    placeholder: 'auto|native|wasm',
+    expects: 'one of auto, native, wasm',
+    description: 'decode backend (default $VSNAP_BACKEND, else auto: native when it loads, else wasm)',
+  },
+};

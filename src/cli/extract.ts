@@ -10,7 +10,7 @@ import { snapshot, type DecodeStats } from '../index.js';
 import { resolveSnapshotOptions, type ResolvedSnapshotOptions } from '../options.js';
 import { writeSnapshotFiles, type SnapshotFilesResult } from '../snapshot-files.js';
 import { singleInput, type ParsedArgs } from './args.js';
-import { helpFlag, type CliIo, type Command } from './command.js';
+import { backendFlag, helpFlag, type CliIo, type Command } from './command.js';
 import { ProgressBar } from './progress.js';
 
 /** Plans this long or shorter finish before a progress bar would tell anything. */
@@ -21,7 +21,7 @@ export const extractCommand: Command = {
   summary: 'write one image per interval timestamp to a directory',
   synopsis:
     'extract INPUT --out DIR [--interval S] [--format jpg|png] [--mode exact|keyframe] ' +
-    '[--quality Q] [--compression C] [--json]',
+    '[--quality Q] [--compression C] [--backend auto|native|wasm] [--json]',
   description: [
     'Writes DIR/snapshot_K.jpg (or .png) for the targets t_K = K * interval seconds,',
     'from 0 up to the end of the video. exact mode takes the frame shown at each target;',
@@ -64,6 +64,7 @@ export const extractCommand: Command = {
       expects: 'an integer between 0 and 9',
       description: 'PNG compression level, 0..9 (default 3)',
     },
+    ...backendFlag,
     json: { type: 'boolean', description: 'print the result as one JSON line on stdout' },
     ...helpFlag,
   },
@@ -109,6 +110,7 @@ function cliOptions(values: ParsedArgs['values']): ResolvedSnapshotOptions {
     mode: values.mode,
     quality: numberOrText(values.quality),
     compression: numberOrText(values.compression),
+    backend: values.backend,
   };
   return resolveSnapshotOptions(given, (key) => `--${key}`);
 }

@@ -5,7 +5,8 @@
 
 import { probe, type VideoInfo } from '../index.js';
 import { singleInput, type ParsedArgs } from './args.js';
-import { helpFlag, type CliIo, type Command } from './command.js';
+import { resolveProbeOptions } from '../options.js';
+import { backendFlag, helpFlag, type CliIo, type Command } from './command.js';
 
 /** Keyframe times listed in the human-readable output before "...". */
 const keyframesShown = 8;
@@ -13,10 +14,11 @@ const keyframesShown = 8;
 export const probeCommand: Command = {
   name: 'probe',
   summary: "show a video's metadata",
-  synopsis: 'probe INPUT [--json]',
+  synopsis: 'probe INPUT [--backend auto|native|wasm] [--json]',
   description:
     'Reads the container and scans the video stream: size, rotation, duration, frame count and keyframe times.',
   flags: {
+    ...backendFlag,
     json: { type: 'boolean', description: 'print the metadata as one JSON line on stdout' },
     ...helpFlag,
   },
@@ -24,7 +26,7 @@ export const probeCommand: Command = {
 };
 
 async function runProbe({ values, positionals }: ParsedArgs, io: CliIo): Promise<void> {
-  const info = await probe(singleInput(positionals));
+  const info = await probe(singleInput(positionals), resolveProbeOptions({ backend: values.backend }, (key) => `--${key}`));
   io.stdout.write(values.json === true ? `${JSON.stringify(info)}\n` : describe(info));
 }
 

@@ -7,14 +7,14 @@
 import { invalidOption } from '../errors.js';
 import type { ServeFlag } from '../http/config.js';
 import type { ParsedArgs } from './args.js';
-import { helpFlag, type CliIo, type Command } from './command.js';
+import { backendFlag, helpFlag, type CliIo, type Command } from './command.js';
 
-const serveFlags: readonly ServeFlag[] = ['port', 'host', 'data-dir', 'config', 'storage', 'queue'];
+const serveFlags: readonly ServeFlag[] = ['port', 'host', 'data-dir', 'config', 'storage', 'queue', 'backend'];
 
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'run the video snapshot HTTP service',
-  synopsis: 'serve [--port N] [--host H] [--data-dir DIR] [--config FILE] [--storage local|s3] [--queue URL]',
+  synopsis: 'serve [--port N] [--host H] [--data-dir DIR] [--config FILE] [--storage local|s3] [--queue URL] [--backend auto|native|wasm]',
   description:
     'Serves the documented sync and async video snapshot API. Tasks, results and a generated API key live in the data directory; ' +
     'extraction runs in supervised worker processes. Prints "listening on http://HOST:PORT" when ready; SIGTERM or SIGINT ' +
@@ -26,6 +26,7 @@ export const serveCommand: Command = {
     config: { type: 'string', placeholder: 'FILE', expects: 'a file', description: 'a JSON configuration file' },
     storage: { type: 'string', placeholder: 'KIND', expects: 'local or s3', description: 'where oss:// paths live: local (default) or s3' },
     queue: { type: 'string', placeholder: 'URL', expects: 'embedded or a redis:// URL', description: 'embedded (default) or redis://HOST:PORT' },
+    ...backendFlag,
     ...helpFlag,
   },
   run: runServe,

@@ -21,9 +21,9 @@ import type { QueueWorker } from '../tasks/queue-worker.js';
 import { maxTimerMs } from '../tasks/option-checks.js';
 import { defaultLockDurationMs, defaultStalledIntervalMs } from '../tasks/worker-timings.js';
 import type { ParsedArgs } from './args.js';
-import { helpFlag, type CliIo, type Command } from './command.js';
+import { backendFlag, helpFlag, type CliIo, type Command } from './command.js';
 
-const workerFlags: readonly ServeFlag[] = ['queue', 'storage', 'data-dir', 'config'];
+const workerFlags: readonly ServeFlag[] = ['queue', 'storage', 'data-dir', 'config', 'backend'];
 
 export const workerCommand: Command = {
   name: 'worker',
@@ -41,6 +41,7 @@ export const workerCommand: Command = {
     storage: { type: 'string', placeholder: 'KIND', expects: 'local or s3', description: 'where oss:// paths live: local (default) or s3' },
     'data-dir': { type: 'string', placeholder: 'DIR', expects: 'a directory', description: 'the local store (default ./data)' },
     config: { type: 'string', placeholder: 'FILE', expects: 'a file', description: 'a JSON configuration file' },
+    ...backendFlag,
     ...helpFlag,
   },
   run: runWorker,
@@ -54,15 +55,17 @@ async function runWorker({ values, positionals }: ParsedArgs, io: CliIo): Promis
     if (typeof value === 'string') flags[flag] = value;
   }
   // Loaded here, not at import: BullMQ, the S3 client and pino would slow every other command's start.
-  const [{ loadServeConfig }, { createLogger }, { storeConfigOf }, { QueueWorker }] = await Promise.all([
+  const [{ loadServeConfig }, { createLogger }, { selectDecodeBackend }, { storeConfigOf }, { QueueWorker }] = await Promise.all([
     import('../http/config.js'),
     import('../http/logger.js'),
+    import('../http/decode-backend.js'),
     import('../storage/store-config.js'),
     import('../tasks/queue-worker.js'),
   ]);
   const config = loadServeConfig({ flags, env: process.env, cwd: process.cwd() });
   if (config.queue === 'embedded') throw invalidOption('--queue', 'a redis:// or rediss:// URL', config.queue);
   const logger = createLogger({ level: config.logLevel });
+  selectDecodeBackend(config, logger);
   let node: QueueWorker;
   try {
     node = await QueueWorker.start({

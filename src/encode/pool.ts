@@ -11,15 +11,12 @@
  * drops the results of its encodes still in flight instead.
  */
 
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { Piscina } from 'piscina';
 
-import { backendUnavailable, internal } from '../errors.js';
-import { packageRoot } from '../package-root.js';
+import { internal } from '../errors.js';
+import { workerFileUrl } from '../worker-file.js';
 import type { EncodeTask } from './task.js';
 
 let pool: Piscina<EncodeTask, Uint8Array> | undefined;
@@ -58,30 +55,11 @@ function sharedPool(): Piscina<EncodeTask, Uint8Array> {
   if (pool === undefined) {
     const threads = encodeThreads();
     pool = new Piscina<EncodeTask, Uint8Array>({
-      filename: pathToFileURL(workerFile()).href,
+      filename: workerFileUrl(import.meta.url, 'encode', 'worker.js', 'The vsnap encode worker'),
       name: 'default',
       minThreads: threads,
       maxThreads: threads,
     });
   }
   return pool;
-}
-
-/**
- * The compiled worker sits next to this module in dist/. Under vitest this
- * module runs from src/, where worker threads cannot load TypeScript, so the
- * worker of the last `npm run build:ts` is used instead.
- */
-function workerFile(): string {
-  const candidates = [
-    fileURLToPath(new URL('./worker.js', import.meta.url)),
-    join(packageRoot(), 'dist', 'encode', 'worker.js'),
-  ];
-  const found = candidates.find((candidate) => existsSync(candidate));
-  if (found !== undefined) return found;
-  throw backendUnavailable(
-    'The vsnap encode worker',
-    candidates.map((candidate) => ({ candidate, reason: 'no such file' })),
-    'Build it with `npm run build:ts`',
-  );
 }

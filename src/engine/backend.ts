@@ -1,6 +1,6 @@
 /**
- * The internal interface every decode backend implements (native today, wasm
- * later). A backend turns a video input into metadata and an extractor; it
+ * The internal interface every decode backend implements: native (the
+ * N-API module) and wasm (the FFmpeg WebAssembly core, wasm/wasm-backend.ts). A backend turns a video input into metadata and an extractor; it
  * speaks the contract of binding.ts, and every error it throws or rejects
  * with is a VsnapError. loader.ts picks the backend; nothing else knows
  * which one is in use beyond its `name`.
@@ -15,7 +15,12 @@ import type {
   NativeVideoInfo,
 } from './binding.js';
 
-export type BackendName = 'native';
+export type BackendName = 'native' | 'wasm';
+
+/** Which backend to use: one by name, or 'auto' (native when it loads, else wasm). */
+export type BackendChoice = 'auto' | BackendName;
+
+export const backendChoices: readonly BackendChoice[] = ['auto', 'native', 'wasm'];
 
 export type BackendInput = NativeInput;
 

@@ -1,7 +1,12 @@
 /**
- * Finds the decode backend. Nothing happens at import: the first call to
- * `loadBackend()` tries the candidates in order, and its outcome, a backend
- * or the error, is kept for every later call.
+ * Finds the decode backend. Nothing happens at import.
+ *
+ * The choice is 'native', 'wasm' or 'auto', given by the caller (the library
+ * option `backend`, the CLI's --backend, the service's config) or else by
+ * $VSNAP_BACKEND, else 'auto'. 'auto' takes the native module when it loads,
+ * else the wasm backend, and then says so once, with the reason, as a process
+ * warning (code VSNAP_WASM_FALLBACK). The native module's outcome, a binding
+ * or the error, is found on first need and kept for every later call.
  *
  * Native module candidates, in order:
  *   1. $VSNAP_NATIVE_PATH, when set
@@ -17,32 +22,75 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
-import { backendUnavailable, type LoadAttempt, type VsnapError } from '../errors.js';
+import { backendUnavailable, invalidOption, type LoadAttempt, type VsnapError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
-import type { Backend } from './backend.js';
+import { backendChoices, type Backend, type BackendChoice, type BackendName } from './backend.js';
 import { bindingVersion, type NativeBinding } from './binding.js';
 import { createNativeBackend } from './native-backend.js';
+import { createWasmBackend } from './wasm/wasm-backend.js';
 
 const buildHint =
   'Build the native module with `npm run build:native` (needs cmake, a C++17 compiler and the FFmpeg ' +
   'development libraries libavformat, libavcodec, libswscale and libavutil), ' +
   'or set VSNAP_NATIVE_PATH to a built vsnap.node';
 
-type Outcome = { ok: true; backend: Backend } | { ok: false; error: VsnapError };
+type Outcome = { ok: true; backend: Backend; from: string } | { ok: false; error: VsnapError };
 
-let outcome: Outcome | undefined;
-
-export function loadBackend(): Backend {
-  outcome ??= tryLoadBackend();
-  if (!outcome.ok) throw outcome.error;
-  return outcome.backend;
+/** The backend in use and why it is the one. */
+export interface BackendReport {
+  name: BackendName;
+  reason: string;
 }
 
-function tryLoadBackend(): Outcome {
+const backendEnv = 'VSNAP_BACKEND';
+
+let native: Outcome | undefined;
+let wasm: Backend | undefined;
+let fallbackWarned = false;
+
+export function loadBackend(choice?: BackendChoice): Backend {
+  return selectBackend(choice).backend;
+}
+
+/** Which backend `loadBackend(choice)` gives, and why; loads it as that does. */
+export function reportBackend(choice?: BackendChoice): BackendReport {
+  const { backend, reason } = selectBackend(choice);
+  return { name: backend.name, reason };
+}
+
+/** The choice when the caller makes none: $VSNAP_BACKEND, else 'auto'. */
+export function defaultBackendChoice(): BackendChoice {
+  const value = process.env[backendEnv];
+  if (value === undefined || value === '') return 'auto';
+  if ((backendChoices as readonly string[]).includes(value)) return value as BackendChoice;
+  throw invalidOption(backendEnv, `one of ${backendChoices.join(', ')}`, value);
+}
+
+function selectBackend(choice: BackendChoice = defaultBackendChoice()): { backend: Backend; reason: string } {
+  if (choice === 'wasm') return { backend: wasmBackend(), reason: 'chosen (backend: wasm)' };
+  native ??= tryLoadNative();
+  if (native.ok) {
+    return { backend: native.backend, reason: `${choice === 'native' ? 'chosen' : 'loaded'}: ${native.from}` };
+  }
+  if (choice === 'native') throw native.error;
+  const reason = `the native module could not be loaded, so the slower wasm backend is used: ${native.error.message}`;
+  if (!fallbackWarned) {
+    fallbackWarned = true;
+    process.emitWarning(`vsnap: ${reason}`, { code: 'VSNAP_WASM_FALLBACK' });
+  }
+  return { backend: wasmBackend(), reason };
+}
+
+function wasmBackend(): Backend {
+  wasm ??= createWasmBackend();
+  return wasm;
+}
+
+function tryLoadNative(): Outcome {
   const attempts: LoadAttempt[] = [];
-  const binding = loadNativeBinding(attempts);
-  if (binding !== undefined) return { ok: true, backend: createNativeBackend(binding) };
-  return { ok: false, error: backendUnavailable('The vsnap decode backend', attempts, buildHint) };
+  const loaded = loadNativeBinding(attempts);
+  if (loaded !== undefined) return { ok: true, backend: createNativeBackend(loaded.binding), from: loaded.from };
+  return { ok: false, error: backendUnavailable('The vsnap native module', attempts, buildHint) };
 }
 
 function nativeCandidates(): string[] {
@@ -54,7 +102,7 @@ function nativeCandidates(): string[] {
   return candidates;
 }
 
-function loadNativeBinding(attempts: LoadAttempt[]): NativeBinding | undefined {
+function loadNativeBinding(attempts: LoadAttempt[]): { binding: NativeBinding; from: string } | undefined {
   const require = createRequire(import.meta.url);
   for (const candidate of nativeCandidates()) {
     if (!existsSync(candidate)) {
@@ -84,7 +132,7 @@ function loadNativeBinding(attempts: LoadAttempt[]): NativeBinding | undefined {
       attempts.push({ candidate, reason: `built for binding version ${String(version)}, this vsnap needs ${bindingVersion} (a stale build)` });
       continue;
     }
-    return binding;
+    return { binding, from: candidate };
   }
   return undefined;
 }

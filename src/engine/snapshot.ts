@@ -155,10 +155,10 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
   }
 
   async #openInput(): Promise<OpenedInput> {
-    const { signal, mode, interval } = this.#options;
+    const { signal, mode, interval, backend: choice } = this.#options;
     if (signal?.aborted === true) throw aborted(undefined, signal.reason);
     try {
-      const backend = loadBackend();
+      const backend = loadBackend(choice);
       const extractor = backend.createExtractor(this.#input, { mode, interval, lanes: this.#lanes });
       this.#extractor = extractor;
       signal?.addEventListener('abort', this.#onAbort, { once: true });

@@ -18,6 +18,7 @@
 
 import express, { type NextFunction, type Request, type Response } from 'express';
 
+import type { BackendName } from '../index.js';
 import type { Store } from '../storage/store.js';
 import type { TaskQueue } from '../tasks/queue.js';
 import type { Caller } from './context.js';
@@ -47,6 +48,8 @@ export interface AppOptions {
   logger: RequestLogger;
   openapi: object;
   maxBodyBytes: number;
+  /** The decode backend in use, which /health reports. */
+  backend: BackendName;
 }
 
 /** The part of a pino logger the app uses. */
@@ -74,7 +77,7 @@ export function createApp(options: AppOptions): express.Express {
 
   app.get('/health', (_req, res) => {
     contextOf(res).route = '/health';
-    res.json({ status: 'ok' });
+    res.json({ status: 'ok', backend: options.backend });
   });
   app.get('/metrics', async (_req, res) => {
     contextOf(res).route = '/metrics';

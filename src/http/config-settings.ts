@@ -13,6 +13,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { isIP } from 'node:net';
 import path from 'node:path';
 
+import { backendChoices, type BackendChoice } from '../engine/backend.js';
 import { type LogLevel, logLevels } from './logger.js';
 import { maxTimerMs } from '../tasks/option-checks.js';
 import { maxQps } from './rate-limit.js';
@@ -44,11 +45,13 @@ export interface ServeConfig {
   s3ForcePathStyle: boolean;
   /** Seconds a finished task stays readable. */
   taskRetentionSeconds: number;
+  /** The decode backend the workers use. */
+  backend: BackendChoice;
 }
 
 export type StorageKind = 'local' | 's3';
 
-export type ServeFlag = 'port' | 'host' | 'data-dir' | 'config' | 'storage' | 'queue';
+export type ServeFlag = 'port' | 'host' | 'data-dir' | 'config' | 'storage' | 'queue' | 'backend';
 
 export type SettingName = Exclude<keyof ServeConfig, 'configFile'>;
 
@@ -78,6 +81,7 @@ export const serveDefaults = Object.freeze({
   s3Region: 'us-east-1',
   s3ForcePathStyle: false,
   taskRetentionSeconds: 7 * 24 * 3600,
+  backend: 'auto' as BackendChoice,
 });
 
 /** A check of one value: what it must be, and the value if it is (paths resolved against `base`). */
@@ -285,6 +289,13 @@ export const settings: { readonly [K in SettingName]: Setting<NonNullable<ServeC
     rule: integer(60, 10 * 365 * 24 * 3600),
     default: String(serveDefaults.taskRetentionSeconds),
     description: 'how long a finished task stays readable through task-status',
+  },
+  backend: {
+    flag: 'backend',
+    env: 'VSNAP_BACKEND',
+    rule: choice(backendChoices),
+    default: serveDefaults.backend,
+    description: 'decode backend: native (the FFmpeg addon), wasm (FFmpeg in WebAssembly, slower), auto (native when it loads)',
   },
 };
 

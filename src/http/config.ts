@@ -112,6 +112,7 @@ export function loadServeConfig(options: LoadServeConfigOptions): ServeConfig {
     s3Region: given('s3Region') ?? serveDefaults.s3Region,
     s3ForcePathStyle: given('s3ForcePathStyle') ?? serveDefaults.s3ForcePathStyle,
     taskRetentionSeconds: given('taskRetentionSeconds') ?? serveDefaults.taskRetentionSeconds,
+    backend: given('backend') ?? serveDefaults.backend,
   };
 }
 

@@ -138,7 +138,14 @@ export const openApiDocument = {
           200: {
             description: 'The service is up',
             headers: requestIdHeader,
-            ...json({ type: 'object', required: ['status'], properties: { status: { const: 'ok' } } }),
+            ...json({
+              type: 'object',
+              required: ['status', 'backend'],
+              properties: {
+                status: { const: 'ok' },
+                backend: { enum: ['native', 'wasm'], description: 'the decode backend the workers use' },
+              },
+            }),
           },
         },
       },

@@ -26,6 +26,7 @@ import { WorkerSupervisor } from '../tasks/supervisor.js';
 import { createApp } from './app.js';
 import { loadKeyRing } from './auth.js';
 import type { ServeConfig } from './config.js';
+import { selectDecodeBackend } from './decode-backend.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
@@ -53,6 +54,7 @@ export async function startServer(
   const { keyRing, generated } = loadKeyRing(config, env);
   if (generated?.created === true) stdout.write(`generated API key (stored in ${generated.path}): ${generated.key}\n`);
 
+  const backend = selectDecodeBackend(config, logger);
   const storeConfig = storeConfigOf(config);
   const store = createStore(storeConfig);
   const metrics = createMetrics({ taskCounts: () => queue.counts() });
@@ -69,6 +71,7 @@ export async function startServer(
     logger,
     openapi: openApiDocument,
     maxBodyBytes: config.maxBodyBytes,
+    backend: backend.name,
   });
 
   const server = http.createServer(app);

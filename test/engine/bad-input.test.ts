@@ -1,11 +1,11 @@
 /**
  * Inputs that are not a readable video, and options out of range: each one
- * a row, each row one documented error code.
+ * a row, each row one documented error code, the same on both backends.
  */
 
 import { readFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { probe, shutdown, snapshot, snapshotToFiles, VsnapError, type SnapshotInput } from '../../src/index.js';
+import { probe, shutdown, snapshot, snapshotToFiles, VsnapError, type BackendName, type SnapshotInput } from '../../src/index.js';
 import {
   audioOnlyFiles,
   faststartMp4,
@@ -122,24 +122,26 @@ function expectVsnapError(error: unknown, codes: readonly string[]): void {
   expect(message).not.toContain('\n');
 }
 
-describe('bad inputs', async () => {
+const backends: readonly BackendName[] = ['native', 'wasm'];
+
+describe.each(backends)('bad inputs on the %s backend', async (backend) => {
   const makeable = await Promise.all(badInputs.map(async (row) => ({ ...row, available: !row.source || (await canMake(row.source)) })));
 
   describe.each(makeable)('$name', (row) => {
     it.skipIf(!row.available)('makes snapshot() reject with the documented code', async () => {
       const input = await row.input();
-      expectVsnapError(await failureOf(() => collect(input, { mode: 'exact' })), row.codes);
+      expectVsnapError(await failureOf(() => collect(input, { mode: 'exact', backend })), row.codes);
     });
 
     it.skipIf(!row.available)('makes keyframe mode and snapshotToFiles() reject the same way', async () => {
       const input = await row.input();
-      expectVsnapError(await failureOf(() => collect(input, { mode: 'keyframe' })), row.codes);
-      const dir = await scratchPath(`bad-input-out-${row.name.replace(/\W+/g, '-')}`);
-      expectVsnapError(await failureOf(() => snapshotToFiles(input, dir)), row.codes);
+      expectVsnapError(await failureOf(() => collect(input, { mode: 'keyframe', backend })), row.codes);
+      const dir = await scratchPath(`bad-input-out-${backend}-${row.name.replace(/\W+/g, '-')}`);
+      expectVsnapError(await failureOf(() => snapshotToFiles(input, dir, { backend })), row.codes);
     });
 
     it.skipIf(!row.available || !row.probeFails)('makes probe() reject with the documented code', async () => {
-      expectVsnapError(await failureOf(async () => probe(await row.input())), row.codes);
+      expectVsnapError(await failureOf(async () => probe(await row.input(), { backend })), row.codes);
     });
   });
 });
@@ -161,6 +163,7 @@ describe('bad options', async () => {
     { option: 'quality', options: { quality: 1.5 } },
     { option: 'compression', options: { compression: 10 } },
     { option: 'signal', options: { signal: 'abort' } },
+    { option: 'backend', options: { backend: 'gpu' } },
     { option: 'speed', options: { speed: 2 } },
   ];
 

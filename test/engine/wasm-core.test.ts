@@ -53,7 +53,7 @@ describe.each(['mp4-h264', 'mp4-bframes', 'mp4-edit-list', 'mp4-rotate-cw90'])('
   it("lists the video stream's packets as the ffprobe CLI does", async () => {
     const path = await fixturePath(fixtureNamed(name));
     const cli = (await ffprobeJson(['-select_streams', 'v:0', '-show_packets', path])) as {
-      packets: { pts?: number; dts?: number; duration?: number; flags: string }[];
+      packets: { pts?: number; dts?: number; duration?: number; flags: string; size: string }[];
     };
     core.setInput(await readFile(path));
     const { packets } = await core.probe();
@@ -65,6 +65,7 @@ describe.each(['mp4-h264', 'mp4-bframes', 'mp4-edit-list', 'mp4-rotate-cw90'])('
         duration: p.duration === undefined ? undefined : BigInt(p.duration),
         keyframe: p.flags.includes('K'),
         discard: p.flags.includes('D'),
+        size: Number(p.size),
       })),
     );
   });
@@ -107,13 +108,23 @@ describe('decoding without rotation', () => {
 
 describe('failures', () => {
   it.each([
-    { what: 'bytes that are no container', bytes: () => Promise.resolve(Buffer.alloc(4096, 0x55)) },
-    { what: 'an MP4 cut before its index', bytes: async () => (await inputOf('mp4-h264')).subarray(0, 20_000) },
-  ])('probing $what is VSNAP_CORRUPT_INPUT with FFmpeg\'s reason', async ({ bytes }) => {
+    {
+      what: 'bytes that are no container',
+      bytes: () => Promise.resolve(Buffer.alloc(4096, 0x55)),
+      code: 'VSNAP_UNSUPPORTED_INPUT',
+      message: /^Probing the input with the wasm core: not a video container vsnap reads \(.*Invalid data/,
+    },
+    {
+      what: 'an MP4 cut before its index',
+      bytes: async () => (await inputOf('mp4-h264')).subarray(0, 20_000),
+      code: 'VSNAP_CORRUPT_INPUT',
+      message: /^Probing the input with the wasm core: truncated or corrupt mov data \(.*Invalid data/,
+    },
+  ])('probing $what is $code with FFmpeg\'s reason', async ({ bytes, code, message }) => {
     core.setInput(await bytes());
     const error = await failureOf(() => core.probe());
     expect(error).toBeInstanceOf(VsnapError);
-    expect(error).toMatchObject({ code: 'VSNAP_CORRUPT_INPUT', message: expect.stringMatching(/^Probing the input with the wasm core failed: .*Invalid data/) });
+    expect(error).toMatchObject({ code, message: expect.stringMatching(message) });
   });
 
   it('decoding from media data overwritten with zeros is VSNAP_CORRUPT_INPUT with FFmpeg\'s reason', async () => {

@@ -1,7 +1,8 @@
 /**
  * The backend loader, run in child processes because it keeps its outcome
- * for the life of a process: it takes the first candidate that works and,
- * when none does, says why for every one of them in one error.
+ * for the life of a process: it takes the first native candidate that works
+ * and, when none does, says why for every one of them in one error (backend
+ * native) or falls back to wasm saying why, once (backend auto).
  */
 
 import { execFile } from 'node:child_process';
@@ -20,15 +21,30 @@ async function probeWith(
   env: Record<string, string>,
   input: string,
   index = builtIndex,
-): Promise<{ backend?: string; code?: string; message?: string }> {
+): Promise<{ backend?: string; code?: string; message?: string; stderr: string }> {
   const script = `
     import(${JSON.stringify(pathToFileURL(index).href)})
-      .then((vsnap) => vsnap.probe(process.argv[1]))
-      .then((info) => console.log(JSON.stringify({ backend: info.backend })))
+      .then(async (vsnap) => [await vsnap.probe(process.argv[1]), await vsnap.probe(process.argv[1])])
+      .then(([info]) => console.log(JSON.stringify({ backend: info.backend })))
       .catch((error) => console.log(JSON.stringify({ code: error.code, message: error.message })));`;
-  const { stdout } = await run(process.execPath, ['-e', script, input], { env: { ...process.env, ...env } });
-  return JSON.parse(stdout) as { backend?: string; code?: string; message?: string };
+  const { stdout, stderr } = await run(process.execPath, ['-e', script, input], { env: { ...process.env, ...env } });
+  return { ...(JSON.parse(stdout) as { backend?: string; code?: string; message?: string }), stderr };
 }
+
+/** A copy of the package without build/: no native candidate but VSNAP_NATIVE_PATH can load. */
+async function withoutBuild<T>(body: (root: string) => Promise<T>): Promise<T> {
+  const root = await mkdtemp(join(tmpdir(), 'vsnap-no-build-'));
+  try {
+    await cp(fileURLToPath(new URL('../../dist', import.meta.url)), join(root, 'dist'), { recursive: true });
+    await cp(fileURLToPath(new URL('../../package.json', import.meta.url)), join(root, 'package.json'));
+    await symlink(fileURLToPath(new URL('../../node_modules', import.meta.url)), join(root, 'node_modules'));
+    return await body(root);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
+
+const video = fileURLToPath(new URL('../../package.json', import.meta.url));
 
 describe('loadBackend', () => {
   it('skips a VSNAP_NATIVE_PATH that does not exist and loads the built module', async () => {
@@ -46,24 +62,40 @@ describe('loadBackend', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
-  it('lists every candidate with its reason when none loads', async () => {
-    // A copy of the package without build/: no candidate can load.
-    const root = await mkdtemp(join(tmpdir(), 'vsnap-no-build-'));
-    await cp(fileURLToPath(new URL('../../dist', import.meta.url)), join(root, 'dist'), { recursive: true });
-    await cp(fileURLToPath(new URL('../../package.json', import.meta.url)), join(root, 'package.json'));
-    await symlink(fileURLToPath(new URL('../../node_modules', import.meta.url)), join(root, 'node_modules'));
-    const text = join(root, 'text.node');
-    await writeFile(text, 'not a shared object\n');
-    try {
-      const result = await probeWith({ VSNAP_NATIVE_PATH: text }, '/nonexistent.mp4', join(root, 'dist', 'index.js'));
+  it('lists every candidate with its reason when none loads and native is asked for', async () => {
+    await withoutBuild(async (root) => {
+      const text = join(root, 'text.node');
+      await writeFile(text, 'not a shared object\n');
+      const result = await probeWith(
+        { VSNAP_NATIVE_PATH: text, VSNAP_BACKEND: 'native' },
+        '/nonexistent.mp4',
+        join(root, 'dist', 'index.js'),
+      );
       expect(result.code).toBe('VSNAP_BACKEND_UNAVAILABLE');
       expect(result.message).toContain(text);
       expect(result.message).toContain(join(root, 'build', 'Release', 'vsnap.node'));
       expect(result.message).toContain(join(root, 'build', 'Debug', 'vsnap.node'));
       expect(result.message).toContain('no such file');
       expect(result.message).toContain('npm run build:native');
-    } finally {
-      await rm(root, { recursive: true, force: true });
-    }
+    });
+  });
+
+  it('falls back to wasm when no native module loads, and says why once', async () => {
+    await withoutBuild(async (root) => {
+      const result = await probeWith({ VSNAP_NATIVE_PATH: '' }, video, join(root, 'dist', 'index.js'));
+      // package.json is no video: the wasm backend read it and said so.
+      expect(result.code).toBe('VSNAP_UNSUPPORTED_INPUT');
+      const warnings = result.stderr.split('\n').filter((line) => line.includes('VSNAP_WASM_FALLBACK'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain('wasm backend');
+      expect(warnings[0]).toContain(join(root, 'build', 'Release', 'vsnap.node'));
+    });
+  });
+
+  it('takes the backend $VSNAP_BACKEND names, and refuses an unknown one by name', async () => {
+    expect(await probeWith({ VSNAP_BACKEND: 'wasm' }, '/nonexistent.mp4')).toMatchObject({ code: 'VSNAP_INPUT_NOT_FOUND' });
+    const refused = await probeWith({ VSNAP_BACKEND: 'gpu' }, '/nonexistent.mp4');
+    expect(refused).toMatchObject({ code: 'VSNAP_INVALID_OPTION' });
+    expect(refused.message).toContain('VSNAP_BACKEND');
   });
 });

@@ -61,7 +61,7 @@ describe('resolveSnapshotOptions', () => {
     const error = invalidOptionOf(() => resolveSnapshotOptions({ interval: 1, fps: 2 }));
     expect(error.option).toBe('fps');
     expect(error.message).toBe(
-      'Expected one of interval, format, mode, quality, compression, signal for option name but received "fps"',
+      'Expected one of interval, format, mode, quality, compression, signal, backend for option name but received "fps"',
     );
   });
 

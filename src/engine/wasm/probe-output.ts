@@ -5,7 +5,7 @@
  * no pts, say) stay undefined rather than being guessed here.
  */
 
-import { corruptInput, noVideoStream } from '../../errors.js';
+import { corruptInput, noVideoStream, unsupportedInput } from '../../errors.js';
 
 export interface WasmPacket {
   /** In the stream's time base; undefined when the container gives none. */
@@ -15,6 +15,8 @@ export interface WasmPacket {
   keyframe: boolean;
   /** The container marks the packet to be decoded but not shown (e.g. before an edit list's start). */
   discard: boolean;
+  /** Bytes of the packet; 0 when unknown. */
+  size: number;
 }
 
 export interface WasmStreamInfo {
@@ -30,6 +32,14 @@ export interface WasmStreamInfo {
   /** Clockwise degrees (0, 90, 180, 270) that turn the picture upright, as ffmpeg's autorotate does. */
   rotation: number;
   timeBase: { num: number; den: number };
+  /** The stream's average frame rate as ffprobe writes it ("30/1"; "0/0" when unknown). */
+  averageFrameRate: string;
+  /** Frames are shown later than decoded (B-frames): ffmpeg then aims its seeks earlier (see decode-runs.ts). */
+  reorders: boolean;
+  /** What the container declares of the stream's times, in seconds (see declaredEndTime). */
+  declared: { start: number | undefined; duration: number; durationTag: string | undefined };
+  /** The container's bit rate in bits/s; 0 when unknown. */
+  bitRate: number;
 }
 
 export interface WasmProbe {
@@ -45,14 +55,24 @@ interface FfprobeJson {
     width?: number;
     height?: number;
     time_base?: string;
+    avg_frame_rate?: string;
+    has_b_frames?: number;
+    start_time?: string;
+    duration?: string;
+    tags?: { DURATION?: string };
     side_data_list?: { rotation?: number }[];
   }[];
-  format?: { format_name?: string; start_time?: string };
-  packets?: { pts?: number; dts?: number; duration?: number; flags?: string }[];
+  format?: { format_name?: string; start_time?: string; bit_rate?: string };
+  packets?: { pts?: number; dts?: number; duration?: number; flags?: string; size?: string }[];
 }
 
-/** `failure` is FFmpeg's reason, for the message when the output shows the input did not open. */
-export function readProbeOutput(text: string, failure: string): WasmProbe {
+/**
+ * `failure` is FFmpeg's reason, for the message when the output shows the
+ * input did not open; `sniffed` is the container the input's bytes look like
+ * (container-sniff.ts), which tells damaged data from data of no container
+ * vsnap reads.
+ */
+export function readProbeOutput(text: string, failure: string, sniffed: string | undefined): WasmProbe {
   let out: FfprobeJson;
   try {
     out = JSON.parse(text) as FfprobeJson;
@@ -61,7 +81,8 @@ export function readProbeOutput(text: string, failure: string): WasmProbe {
   }
   // ffprobe writes `{}` when it cannot open the input, and an empty list when it opens but finds no video.
   if (out.streams === undefined || out.format === undefined) {
-    throw corruptInput(`Probing the input with the wasm core failed: ${failure}`);
+    if (sniffed === undefined) throw unsupportedInput(`Probing the input with the wasm core: not a video container vsnap reads (${failure})`);
+    throw corruptInput(`Probing the input with the wasm core: truncated or corrupt ${sniffed} data (${failure})`);
   }
   const stream = out.streams[0];
   if (stream === undefined) throw noVideoStream('Probing the input with the wasm core found no video stream');
@@ -85,6 +106,14 @@ export function readProbeOutput(text: string, failure: string): WasmProbe {
       height: stream.height,
       rotation: clockwiseRotation(stream.side_data_list),
       timeBase: { num: timeBase[0], den: timeBase[1] },
+      averageFrameRate: stream.avg_frame_rate ?? '0/0',
+      reorders: (stream.has_b_frames ?? 0) > 0,
+      declared: {
+        start: finiteOrUndefined(stream.start_time),
+        duration: finiteOrUndefined(stream.duration) ?? 0,
+        durationTag: stream.tags?.DURATION,
+      },
+      bitRate: Number(out.format.bit_rate ?? 0) || 0,
     },
     packets: (out.packets ?? []).map((p) => ({
       pts: optionalBig(p.pts),
@@ -92,14 +121,33 @@ export function readProbeOutput(text: string, failure: string): WasmProbe {
       duration: optionalBig(p.duration),
       keyframe: (p.flags ?? '').includes('K'),
       discard: (p.flags ?? '').includes('D'),
+      size: Number(p.size ?? 0) || 0,
     })),
   };
+}
+
+/**
+ * Decoder::declaredEndTime: where the container says the stream ends, in
+ * seconds: the stream's start (its first frame when it declares none) plus
+ * its duration, else the DURATION tag Matroska keeps per track
+ * ("HH:MM:SS.nnn"), else 0 (unknown).
+ */
+export function declaredEndTime(stream: WasmStreamInfo, originSeconds: number): number {
+  const { start, duration, durationTag } = stream.declared;
+  if (duration > 0) return (start ?? originSeconds) + duration;
+  const tag = /^(\d+):(\d+):(\d+(?:\.\d*)?)/.exec(durationTag ?? '');
+  return tag === null ? 0 : Number(tag[1]) * 3600 + Number(tag[2]) * 60 + Number(tag[3]);
 }
 
 /** ffprobe prints the display matrix's counterclockwise angle; autorotate turns the picture by its negation. */
 function clockwiseRotation(sideData: { rotation?: number }[] | undefined): number {
   const ccw = sideData?.find((d) => d.rotation !== undefined)?.rotation ?? 0;
   return ((-Math.round(ccw) % 360) + 360) % 360;
+}
+
+function finiteOrUndefined(text: string | undefined): number | undefined {
+  const value = Number(text);
+  return text !== undefined && Number.isFinite(value) ? value : undefined;
 }
 
 function optionalBig(value: number | undefined): bigint | undefined {

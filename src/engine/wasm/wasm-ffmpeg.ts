@@ -1,7 +1,7 @@
 /**
  * The FFmpeg WebAssembly core applied to one input: probe its video stream's
- * packets, decode single frames to packed RGB24. The wasm backend will be
- * built on this; it is not wired into backend selection.
+ * packets, decode the frames of a run (decode-runs.ts) or a single frame to
+ * packed RGB24. The wasm backend's workers (decode-worker.ts) run on this.
  *
  * Each run (one ffprobe or ffmpeg invocation) gets a fresh instance of the
  * core. The core's `reset()` clears only the exit code, while FFmpeg's globals
@@ -23,8 +23,9 @@
 
 import { corruptInput, internal, invalidOption, unsupportedInput, VsnapError } from '../../errors.js';
 import { loadCore, type CoreLoader, type FfmpegCore } from './core-module.js';
+import { formatWhitelist, sniffContainer } from './container-sniff.js';
 import { readProbeOutput, type WasmProbe } from './probe-output.js';
-import { frameTarget } from './frame-target.js';
+import { PacketIndex, type DecodeRun } from './decode-runs.js';
 
 export interface WasmFrame {
   /** Display size when rotated, else coded size. */
@@ -76,13 +77,14 @@ export class WasmFfmpeg {
     if (this.#probe !== undefined) return this.#probe;
     const probe = await this.#run('probe', input, (core, failureReason) => {
       core.ffprobe(
-        ...quiet, '-select_streams', 'v:0', '-show_format', '-show_streams', '-show_packets',
+        ...quiet, '-format_whitelist', formatWhitelist, '-select_streams', 'V:0', '-show_format', '-show_streams', '-show_packets',
         '-show_entries',
-        'format=format_name,start_time:stream=codec_name,pix_fmt,width,height,time_base:stream_side_data=rotation:packet=pts,dts,duration,flags',
+        'format=format_name,start_time,bit_rate:stream=codec_name,pix_fmt,width,height,time_base,avg_frame_rate,has_b_frames,start_time,duration:stream_tags=DURATION:stream_side_data=rotation:packet=pts,dts,duration,flags,size',
         '-of', 'json', inputPath, '-o', outputPath,
       );
       // ffprobe's return value carries no exit code; its output tells whether the input opened.
-      return readProbeOutput(new TextDecoder().decode(takeOutput(core) ?? new Uint8Array()), failureReason());
+      const output = new TextDecoder().decode(takeOutput(core) ?? new Uint8Array());
+      return readProbeOutput(output, failureReason(), sniffContainer(input));
     });
     // Kept only if the input was not replaced while the probe ran.
     if (this.#input === input) this.#probe = probe;
@@ -90,23 +92,40 @@ export class WasmFfmpeg {
   }
 
   /**
-   * Decodes the frame whose pts (in the stream's time base) is `pts`. The
-   * run seeks to the keyframe it is decoded from and keeps the frame by its
-   * pts with a `select` filter (frame-target.ts), so no rounding of seconds
-   * can land on a neighbour.
+   * Decodes the frames of one run (decode-runs.ts): packed RGB24 as coded
+   * (not rotated), `frameBytes` each, one after the other in display order.
+   * Fewer frames than the run asks for means the data is damaged.
+   */
+  async decodeRun(run: DecodeRun, frameBytes: number): Promise<Uint8Array> {
+    const input = this.#inputFor('decodeRun');
+    return this.#run('decodeRun', input, (core, failureReason) => {
+      const exitCode = core.exec(...runArgs(run, ['-noautorotate'], ['-f', 'rawvideo']));
+      const output = takeOutput(core) ?? new Uint8Array();
+      if (exitCode !== 0) throw decodeFailure(`Decoding with the wasm core failed (exit code ${exitCode})`, failureReason());
+      if (output.length !== run.windows.length * frameBytes) {
+        const got = Math.floor(output.length / frameBytes);
+        throw corruptInput(`Decoding with the wasm core gave ${got} of the ${run.windows.length} frames asked for: ${failureReason()}`);
+      }
+      return output;
+    });
+  }
+
+  /**
+   * Decodes the displayed frame whose pts (in the stream's time base) is
+   * `pts`, on its own: a run of one frame from its keyframe.
    */
   async decodeFrame(pts: bigint, options: DecodeFrameOptions = {}): Promise<WasmFrame> {
     const input = this.#inputFor('decodeFrame');
-    const target = frameTarget(await this.probe(), pts);
-    if (target === undefined) throw invalidOption('pts', "the pts of a shown packet of the input's video stream", pts);
+    const index = new PacketIndex(await this.probe());
+    const frameIndex = index.frameIndexOf(pts);
+    if (frameIndex < 0) throw invalidOption('pts', "the pts of a shown packet of the input's video stream", pts);
+    const run: DecodeRun = {
+      seekSeconds: index.startOf(index.decodeStartFor(pts)).seekSeconds,
+      keyframesOnly: false,
+      windows: [index.windowOf(frameIndex)],
+    };
     return this.#run('decodeFrame', input, (core, failureReason) => {
-      const exitCode = core.exec(
-        ...quiet, ...(options.rotate === false ? ['-noautorotate'] : []),
-        '-copyts', ...(target.seekSeconds === undefined ? [] : ['-noaccurate_seek', '-ss', target.seekSeconds.toFixed(6)]),
-        '-i', inputPath,
-        '-map', '0:v:0', '-vf', `select=gte(pts\\,${target.from})*lt(pts\\,${target.to})`, '-fps_mode', 'passthrough', '-frames:v', '1',
-        '-pix_fmt', 'rgb24', '-c:v', 'ppm', '-f', 'image2pipe', outputPath,
-      );
+      const exitCode = core.exec(...runArgs(run, options.rotate === false ? ['-noautorotate'] : [], ['-c:v', 'ppm', '-f', 'image2pipe']));
       const output = takeOutput(core);
       if (exitCode !== 0) throw decodeFailure(`Decoding a frame with the wasm core failed (exit code ${exitCode})`, failureReason());
       if (output === undefined || output.length === 0) {
@@ -157,6 +176,19 @@ export class WasmFfmpeg {
       this.#log = log;
     }
   }
+}
+
+/** The ffmpeg arguments of a run: `inputOptions` before `-i`, `outputOptions` before the output (RGB24 either way). */
+function runArgs(run: DecodeRun, inputOptions: string[], outputOptions: string[]): string[] {
+  const keep = run.windows.map(({ from, to }) => `between(pts\\,${from}\\,${to - 1n})`).join('+');
+  return [
+    ...quiet, ...inputOptions,
+    ...(run.keyframesOnly ? ['-skip_frame', 'nokey'] : []),
+    '-copyts', ...(run.seekSeconds === undefined ? [] : ['-noaccurate_seek', '-ss', run.seekSeconds.toFixed(6)]),
+    '-format_whitelist', formatWhitelist, '-i', inputPath,
+    '-map', '0:V:0', '-vf', `select=${keep}`, '-fps_mode', 'passthrough', '-frames:v', String(run.windows.length),
+    '-pix_fmt', 'rgb24', ...outputOptions, outputPath,
+  ];
 }
 
 function takeOutput(core: FfmpegCore): Uint8Array | undefined {

@@ -1,0 +1,206 @@
+/**
+ * How the wasm backend turns a plan into ffmpeg runs. The core runs one
+ * ffmpeg invocation at a time and cannot seek in the middle of one, so each
+ * run is one seek followed by decoding forward:
+ *
+ *   exact     a run serves the consecutive targets decoded from the same
+ *             keyframe (the native engine's "keep decoding within the GOP")
+ *   keyframe  a run serves consecutive targets that are neighbouring
+ *             keyframes, decoding keyframes only (`-skip_frame nokey`)
+ *
+ * and no run holds more than `maxRunBytes` of raw frames, since its frames
+ * come back all together when it ends.
+ *
+ * A run picks its frames by pts with a `select` filter. Each frame's window
+ * reaches halfway to its neighbours, because ffmpeg gives a decoded frame its
+ * best-effort timestamp, which can differ from the packet's pts by a tick
+ * (FLV stores milliseconds, and with B-frames 1234 comes out as 1233).
+ *
+ * The seek aims at the keyframe, not at the frame: demuxers seek differently
+ * (MP4 through its index by dts, others by timestamps in the byte stream),
+ * and a keyframe time read from its own packet lands on it in both. The
+ * ffmpeg CLI aims 3/23 s earlier than asked when a stream has B-frames
+ * (ffmpeg_opt.c, "dts_heuristic"), which would land one GOP early; that is
+ * added back here.
+ */
+
+import type { SamplingMode } from '../../options.js';
+import type { WasmProbe } from './probe-output.js';
+import type { PlannedTarget } from './timeline.js';
+
+/** What one ffmpeg invocation decodes; the worker runs it (wasm-ffmpeg.ts). */
+export interface DecodeRun {
+  /** For `-ss`, counting from the container's start; undefined to read from the start without seeking. */
+  seekSeconds: number | undefined;
+  keyframesOnly: boolean;
+  /** The pts window (from <= pts < to) of each frame to keep, in display order, one per distinct frame. */
+  windows: { from: bigint; to: bigint }[];
+}
+
+/** A run and the outputs it serves, with what it costs as counted from the packets. */
+export interface PlannedRun {
+  decode: DecodeRun;
+  /** In plan order; `frame` is the position of its frame among the run's windows. */
+  outputs: { outputIndex: number; frameIndex: number; frameTime: number; frame: number }[];
+  packetsRead: number;
+  framesDecoded: number;
+}
+
+/** Raw frames one run may give back at once. */
+export const maxRunBytes = 48 * 1024 * 1024;
+
+/** 3 * AV_TIME_BASE / 23 in ffmpeg_opt.c, in microseconds (integer division there). */
+const dtsHeuristicMicros = 130434;
+
+/** The displayed frames of a probe: pts in display order, and where each packet sits in decode order. */
+export class PacketIndex {
+  /** Displayed frame times (pts, else dts), display order: frame i is `displayed[i]`. */
+  readonly displayed: bigint[];
+  readonly #decodePosition = new Map<bigint, number>();
+  readonly #keyPositions: number[] = [];
+  /** Display-order position of each displayed keyframe, by its time. */
+  readonly #keyframeOrdinals = new Map<bigint, number>();
+  readonly #probe: WasmProbe;
+
+  constructor(probe: WasmProbe) {
+    this.#probe = probe;
+    const displayed: bigint[] = [];
+    probe.packets.forEach((packet, position) => {
+      const time = packet.pts ?? packet.dts;
+      if (time === undefined) return;
+      if (packet.keyframe) this.#keyPositions.push(position);
+      if (packet.discard) return;
+      displayed.push(time);
+      if (!this.#decodePosition.has(time)) this.#decodePosition.set(time, position);
+    });
+    this.displayed = displayed.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const shownKeys = probe.packets
+      .filter((p) => p.keyframe && !p.discard && (p.pts ?? p.dts) !== undefined)
+      .map((p) => (p.pts ?? p.dts)!)
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    shownKeys.forEach((time, ordinal) => this.#keyframeOrdinals.set(time, ordinal));
+  }
+
+  /** Position of the keyframe at `time` among the displayed keyframes in display order; -1 for no keyframe. */
+  keyframeOrdinal(time: bigint): number {
+    return this.#keyframeOrdinals.get(time) ?? -1;
+  }
+
+  /** Display index of the frame at `time`, or -1 when no displayed frame has it. */
+  frameIndexOf(time: bigint): number {
+    let lo = 0;
+    let hi = this.displayed.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.displayed[mid] < time) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.displayed[lo] === time ? lo : -1;
+  }
+
+  /** The last keyframe (discarded ones included) shown no later than `time`: where decoding it starts (Timeline::decodeStartFor). */
+  decodeStartFor(time: bigint): bigint | undefined {
+    let start: bigint | undefined;
+    for (const position of this.#keyPositions) {
+      const key = this.#probe.packets[position];
+      const keyTime = key.pts ?? key.dts!;
+      if (keyTime <= time && (start === undefined || keyTime > start)) start = keyTime;
+    }
+    return start;
+  }
+
+  /** Position in decode order of the displayed frame at `time`. */
+  positionOf(time: bigint): number {
+    return this.#decodePosition.get(time) ?? 0;
+  }
+
+  /**
+   * Where decoding from the keyframe at `keyTime` starts: its packet's
+   * position, and the `-ss` value that lands on it (undefined for the first
+   * keyframe, or none: read from the start, since any seek in a file without
+   * an index, an FLV say, may lose the first GOP).
+   */
+  startOf(keyTime: bigint | undefined): { position: number; seekSeconds: number | undefined } {
+    const { packets, stream } = this.#probe;
+    const position = keyTime === undefined ? -1 : this.#keyPositions.find((p) => (packets[p].pts ?? packets[p].dts) === keyTime) ?? -1;
+    if (position < 0 || position === this.#keyPositions[0]) return { position: 0, seekSeconds: undefined };
+    const key = packets[position];
+    const pts = key.pts ?? keyTime!;
+    // MP4 seeks by dts, which is never above pts; the smaller one is right for both kinds of demuxer.
+    const at = key.dts !== undefined && key.dts < pts ? key.dts : pts;
+    const seconds = (Number(at) * stream.timeBase.num) / stream.timeBase.den - stream.containerStart;
+    // Floored to ffmpeg's microseconds so rounding never moves the seek past the keyframe.
+    const micros = Math.floor(seconds * 1e6) + (stream.reorders ? dtsHeuristicMicros : 0);
+    return { position, seekSeconds: Math.max(0, micros) / 1e6 };
+  }
+
+  /** The select window of displayed frame `frameIndex`: up to, not including, halfway to each neighbour. */
+  windowOf(frameIndex: number): { from: bigint; to: bigint } {
+    const pts = this.displayed[frameIndex];
+    const before = frameIndex > 0 ? this.displayed[frameIndex - 1] : undefined;
+    const after = frameIndex + 1 < this.displayed.length ? this.displayed[frameIndex + 1] : undefined;
+    const reachBelow = before === undefined ? undefined : (pts - before - 1n) / 2n;
+    const reachAbove = after === undefined ? undefined : (after - pts - 1n) / 2n;
+    // A frame with one neighbour gets the same reach on its other side.
+    const below = reachBelow ?? reachAbove ?? 0n;
+    const above = reachAbove ?? reachBelow ?? 0n;
+    return { from: pts - below, to: pts + above + 1n };
+  }
+}
+
+/** Groups a plan's targets (Timeline.plan over the same probe) into runs. */
+export function planRuns(
+  index: PacketIndex,
+  targets: readonly PlannedTarget[],
+  mode: SamplingMode,
+  frameBytes: number,
+): PlannedRun[] {
+  const maxFrames = Math.max(1, Math.floor(maxRunBytes / Math.max(1, frameBytes)));
+  const runs: PlannedRun[] = [];
+  let run: PlannedRun | undefined;
+  let runStart = 0;
+  let lastTarget: PlannedTarget | undefined;
+  let lastPosition = 0;
+
+  targets.forEach((target, outputIndex) => {
+    const sameFrame = lastTarget !== undefined && lastTarget.pts === target.pts;
+    const continues =
+      run !== undefined &&
+      lastTarget !== undefined &&
+      (sameFrame ||
+        (run.decode.windows.length < maxFrames &&
+          (mode === 'exact'
+            ? target.startKeyPts === lastTarget.startKeyPts
+            : index.keyframeOrdinal(target.pts) === index.keyframeOrdinal(lastTarget.pts) + 1)));
+    if (!continues || run === undefined) {
+      if (run !== undefined) finishRun(run, runStart, lastPosition, mode);
+      const start = index.startOf(target.startKeyPts);
+      run = {
+        decode: { seekSeconds: start.seekSeconds, keyframesOnly: mode === 'keyframe', windows: [] },
+        outputs: [],
+        packetsRead: 0,
+        framesDecoded: 0,
+      };
+      runs.push(run);
+      runStart = start.position;
+      lastPosition = start.position;
+    }
+    if (!sameFrame || run.outputs.length === 0) run.decode.windows.push(index.windowOf(target.frameIndex));
+    run.outputs.push({
+      outputIndex,
+      frameIndex: target.frameIndex,
+      frameTime: target.frameTime,
+      frame: run.decode.windows.length - 1,
+    });
+    lastPosition = Math.max(lastPosition, index.positionOf(target.pts));
+    lastTarget = target;
+  });
+  if (run !== undefined) finishRun(run, runStart, lastPosition, mode);
+  return runs;
+}
+
+/** Counts a run's cost from the packets it passes: decode order, from its start to its last frame's packet. */
+function finishRun(run: PlannedRun, start: number, last: number, mode: SamplingMode): void {
+  run.packetsRead = last - start + 1;
+  run.framesDecoded = mode === 'keyframe' ? run.decode.windows.length : run.packetsRead;
+}

@@ -1,0 +1,238 @@
+/**
+ * The wasm backend: the Backend interface on the FFmpeg WebAssembly core, for
+ * hosts where the native module cannot be built. It gives the same outputs
+ * as the native backend (the same time model, timeline.ts, over the same
+ * packets) more slowly.
+ *
+ * An extraction reads its input whole into shared memory once
+ * (input-bytes.ts), probes it in a worker (ffprobe: every packet of the video
+ * stream), plans its targets in this thread, and groups them into runs
+ * (decode-runs.ts) that the pool's worker threads decode. Lane j takes runs
+ * j, j + lanes, ..., in plan order, and keeps its next run decoding while the
+ * frames of the current one are handed out, so no thread waits on the
+ * encoder.
+ *
+ * Statistics: bytesRead is the input's size (it is read once, whole);
+ * scanPackets every packet of the video stream (the probe reads them all);
+ * seeks, packetsRead and framesDecoded are counted from the packets each run
+ * passes through, as ffmpeg's CLI reports no such counts.
+ */
+
+import { availableParallelism } from 'node:os';
+
+import { Piscina } from 'piscina';
+
+import { aborted, fromNative, internal, type VsnapError } from '../../errors.js';
+import { workerFileUrl } from '../../worker-file.js';
+import type { Backend, BackendInput, Extractor, ExtractorOptions } from '../backend.js';
+import type { NativeDecodeStats, NativeFrame, NativeOpenResult, NativeVideoInfo } from '../binding.js';
+import type { DecodeResult, DecodeTask, ProbeResult, TaskFailure } from './decode-worker.js';
+import { PacketIndex, planRuns, type PlannedRun } from './decode-runs.js';
+import { loadInputBytes } from './input-bytes.js';
+import { declaredEndTime, type WasmProbe } from './probe-output.js';
+import { checkDeclaredEnd, fallbackDuration, Timeline } from './timeline.js';
+
+export function createWasmBackend(): Backend {
+  return {
+    name: 'wasm',
+    async probe(input: BackendInput): Promise<NativeVideoInfo> {
+      return (await openInput(input, undefined)).info;
+    },
+    createExtractor(input: BackendInput, options: ExtractorOptions): Extractor {
+      return new WasmExtractor(input, options);
+    },
+  };
+}
+
+/** Stops the pool's threads; the next use starts a new pool. */
+export async function shutdownWasmPool(): Promise<void> {
+  const current = pool;
+  pool = undefined;
+  await current?.destroy();
+}
+
+let pool: Piscina<DecodeTask, ProbeResult | DecodeResult> | undefined;
+
+function decodePool(): Piscina<DecodeTask, ProbeResult | DecodeResult> {
+  if (pool === undefined) {
+    const threads = Math.max(1, availableParallelism());
+    pool = new Piscina<DecodeTask, ProbeResult | DecodeResult>({
+      filename: workerFileUrl(import.meta.url, 'engine/wasm', 'decode-worker.js', 'The vsnap wasm decode worker'),
+      name: 'default',
+      minThreads: 0,
+      maxThreads: threads,
+      // Each thread compiles the core once (~100 ms), so threads are kept a while between runs.
+      idleTimeout: 60_000,
+    });
+  }
+  return pool;
+}
+
+async function runTask<T extends ProbeResult | DecodeResult>(task: DecodeTask, signal: AbortSignal | undefined): Promise<Exclude<T, TaskFailure>> {
+  let result: ProbeResult | DecodeResult;
+  try {
+    result = await decodePool().run(task, { signal });
+  } catch (error) {
+    if (signal?.aborted === true) throw aborted(undefined, error);
+    throw internal(`A wasm decode worker failed: ${error instanceof Error ? error.message : String(error)}`, error);
+  }
+  if (!(result instanceof Uint8Array) && 'error' in result) throw failureOf(result);
+  return result as Exclude<T, TaskFailure>;
+}
+
+/** A worker's failure as the VsnapError it was there. */
+function failureOf({ error }: TaskFailure): VsnapError {
+  return fromNative(Object.assign(new Error(error.message), { code: error.code }));
+}
+
+interface OpenedInput {
+  bytes: Uint8Array;
+  probe: WasmProbe;
+  timeline: Timeline;
+  info: NativeVideoInfo;
+}
+
+async function openInput(input: BackendInput, signal: AbortSignal | undefined): Promise<OpenedInput> {
+  const bytes = await loadInputBytes(input, signal);
+  const { probe } = await runTask<ProbeResult>({ kind: 'probe', input: bytes }, signal);
+  const { stream } = probe;
+  const timeline = Timeline.fromPackets(probe.packets, stream.timeBase, fallbackDuration(stream.averageFrameRate, stream.timeBase));
+  // As the native engine computes it: ticks times av_q2d(time base).
+  const seconds = (ticks: bigint) => Number(ticks) * (stream.timeBase.num / stream.timeBase.den);
+  checkDeclaredEnd(declaredEndTime(stream, seconds(timeline.origin)), timeline);
+  const duration = seconds(timeline.end - timeline.origin);
+  const info: NativeVideoInfo = {
+    container: stream.container,
+    codec: stream.codec,
+    pixelFormat: stream.pixelFormat,
+    width: stream.width,
+    height: stream.height,
+    rotation: stream.rotation,
+    duration,
+    startTime: seconds(timeline.origin),
+    frameRate: { average: duration > 0 ? timeline.frameCount / duration : 0, variable: timeline.variableFrameRate() },
+    frameCount: timeline.frameCount,
+    keyframes: timeline.keyframeTimes(),
+    bitRate: stream.bitRate,
+  };
+  return { bytes, probe, timeline, info };
+}
+
+interface Lane {
+  /** How many of this lane's runs were started. */
+  started: number;
+  current: { run: PlannedRun; frames: Uint8Array; next: number } | undefined;
+  upcoming: { run: PlannedRun; frames: Promise<Uint8Array> } | undefined;
+}
+
+class WasmExtractor implements Extractor {
+  readonly #input: BackendInput;
+  readonly #options: ExtractorOptions;
+  readonly #abort = new AbortController();
+  #bytes: Uint8Array | undefined;
+  #runs: PlannedRun[] = [];
+  #lanes: Lane[] = [];
+  #width = 0;
+  #height = 0;
+  #frameBytes = 0;
+  #closed = false;
+  readonly #stats: NativeDecodeStats = {
+    seeks: 0,
+    seeksAvoided: 0,
+    packetsRead: 0,
+    scanPackets: 0,
+    framesDecoded: 0,
+    decodeErrors: 0,
+    bytesRead: 0,
+  };
+
+  constructor(input: BackendInput, options: ExtractorOptions) {
+    this.#input = input;
+    this.#options = options;
+  }
+
+  async open(): Promise<NativeOpenResult> {
+    this.#checkOpen();
+    const { bytes, probe, timeline, info } = await openInput(this.#input, this.#abort.signal);
+    this.#checkOpen();
+    this.#bytes = bytes;
+    this.#stats.bytesRead = bytes.byteLength;
+    this.#stats.scanPackets = probe.packets.length;
+    const { mode, interval } = this.#options;
+    const targets = timeline.plan(mode, interval);
+    this.#width = info.width;
+    this.#height = info.height;
+    this.#frameBytes = info.width * info.height * 3;
+    this.#runs = planRuns(new PacketIndex(probe), targets, mode, this.#frameBytes);
+    const lanes = Math.max(1, Math.min(this.#options.lanes ?? 1, this.#runs.length));
+    this.#lanes = Array.from({ length: lanes }, () => ({ started: 0, current: undefined, upcoming: undefined }));
+    return { info, outputCount: targets.length, frameBytes: this.#frameBytes, lanes };
+  }
+
+  async next(lane: number, dest: ArrayBuffer): Promise<NativeFrame | null> {
+    this.#checkOpen();
+    const state = this.#lanes[lane];
+    if (state === undefined) throw internal(`WasmExtractor.next: no lane ${lane} (open() opened ${this.#lanes.length})`);
+    while (state.current === undefined || state.current.next >= state.current.run.outputs.length) {
+      const upcoming = state.upcoming ?? this.#startRun(lane, state);
+      if (upcoming === undefined) return null;
+      state.upcoming = undefined;
+      const frames = await upcoming.frames;
+      this.#checkOpen();
+      this.#count(upcoming.run);
+      state.current = { run: upcoming.run, frames, next: 0 };
+      state.upcoming = this.#startRun(lane, state);
+    }
+    const current = state.current;
+    const output = current.run.outputs[current.next++];
+    const start = output.frame * this.#frameBytes;
+    new Uint8Array(dest, 0, this.#frameBytes).set(current.frames.subarray(start, start + this.#frameBytes));
+    // The run's frames are let go with its last output.
+    if (current.next === current.run.outputs.length) state.current = undefined;
+    return {
+      outputIndex: output.outputIndex,
+      frameIndex: output.frameIndex,
+      frameTime: output.frameTime,
+      width: this.#width,
+      height: this.#height,
+    };
+  }
+
+  stats(): NativeDecodeStats {
+    return { ...this.#stats };
+  }
+
+  /** Stops the runs in flight (their threads are ended) and lets go of the input. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#abort.abort();
+    this.#bytes = undefined;
+    this.#lanes = [];
+  }
+
+  /** Starts this lane's next run, or gives undefined when it has none left. */
+  #startRun(lane: number, state: Lane): Lane['upcoming'] {
+    const run = this.#runs[lane + state.started * this.#lanes.length];
+    if (run === undefined || this.#bytes === undefined) return undefined;
+    state.started++;
+    const frames = runTask<DecodeResult>(
+      { kind: 'decode', input: this.#bytes, run: run.decode, frameBytes: this.#frameBytes },
+      this.#abort.signal,
+    ) as Promise<Uint8Array>;
+    // Awaited when the lane reaches it; until then a failure must not count as unhandled.
+    frames.catch(() => {});
+    return { run, frames };
+  }
+
+  #count(run: PlannedRun): void {
+    this.#stats.seeks += run.decode.seekSeconds === undefined ? 0 : 1;
+    this.#stats.seeksAvoided += run.decode.windows.length - 1;
+    this.#stats.packetsRead += run.packetsRead;
+    this.#stats.framesDecoded += run.framesDecoded;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw aborted('The extraction was closed');
+  }
+}
