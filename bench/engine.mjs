@@ -1,5 +1,6 @@
-// Engine benchmark: vsnap's CLI against ffmpeg's CLI and a PyAV script on a
-// generated 1080p H.264 video. Every contender runs as a child process the
+// Engine benchmark: vsnap's CLI (native backend, and the wasm backend in
+// keyframe mode and exact mode at 10 s) against ffmpeg's CLI and a PyAV
+// script on a generated 1080p H.264 video. Every contender runs as a child process the
 // way a user runs it. The outputs are verified against an oracle and against
 // each other before anything is timed; then each case runs several times,
 // round-robin, and the report gives median wall time beside decode figures.
@@ -50,12 +51,16 @@ const vsnapRoot = join(workDir, 'vsnap');
 const fps = ffmpegFpsContender(oracle);
 const exact = vsnapContender(vsnapRoot, 'exact');
 const keyframe = vsnapContender(vsnapRoot, 'keyframe');
+const wasmExact = vsnapContender(vsnapRoot, 'exact', 'wasm');
+const wasmKeyframe = vsnapContender(vsnapRoot, 'keyframe', 'wasm');
 const pyav = pyavContender(repoRoot);
 const allKeyframes = ffmpegKeyframesContender(oracle);
-const contenders = [exact, keyframe, fps, allKeyframes, pyav];
+const contenders = [exact, keyframe, wasmExact, wasmKeyframe, fps, allKeyframes, pyav];
 const allKeyframesCase = { contender: allKeyframes, interval: null };
 const cases = [
-  ...INTERVALS.flatMap((interval) => [fps, exact, keyframe, pyav].map((contender) => ({ contender, interval }))),
+  ...INTERVALS.flatMap((interval) => [fps, exact, keyframe, wasmKeyframe, pyav].map((contender) => ({ contender, interval }))),
+  // Exact mode on wasm decodes every frame of a GOP in one thread: at 1 s it would take minutes a run.
+  { contender: wasmExact, interval: 10 },
   allKeyframesCase,
 ];
 
@@ -87,10 +92,15 @@ async function verify() {
   // interval, ffmpeg's keyframes the peer of vsnap keyframe.
   const peerOf = (c) => {
     if (c.contender === keyframe) return allKeyframesCase;
+    if (c.contender === wasmKeyframe) return cases.find((p) => p.contender === keyframe && p.interval === c.interval);
     if (c.contender.family === 'exact' && c.contender !== exact) return cases.find((p) => p.contender === exact && p.interval === c.interval);
     return null;
   };
-  const order = [allKeyframesCase, ...cases.filter((c) => c.contender === exact), ...cases.filter((c) => peerOf(c))];
+  const order = [
+    allKeyframesCase,
+    ...cases.filter((c) => c.contender === exact || c.contender === keyframe),
+    ...cases.filter((c) => peerOf(c) && c.contender !== keyframe),
+  ];
   const verified = new Map();
   for (const c of order) {
     log(`verification run: ${label(c)}`);
@@ -120,11 +130,14 @@ async function time(verification, machineBefore) {
   }
   const machineAfter = machineState();
   const summaries = timed.map(summarize);
-  const names = { fps: fps.name, exact: exact.name, keyframe: keyframe.name, pyav: pyav.name };
+  const names = { fps: fps.name, exact: exact.name, keyframe: keyframe.name, pyav: pyav.name, wasmKeyframe: wasmKeyframe.name };
   const targets = checkTargets(summaries, names);
   const ratios = INTERVALS.flatMap((interval) => [
     { name: `PyAV time ÷ vsnap exact time at ${interval} s`, value: speedup(findSummary(summaries, pyav.name, interval), findSummary(summaries, exact.name, interval)) },
     { name: `ffmpeg skip_frame time ÷ vsnap keyframe time at ${interval} s`, value: speedup(findSummary(summaries, allKeyframes.name, null), findSummary(summaries, keyframe.name, interval)) },
+    { name: `vsnap keyframe (wasm) time ÷ vsnap keyframe (native) time at ${interval} s`, value: speedup(findSummary(summaries, wasmKeyframe.name, interval), findSummary(summaries, keyframe.name, interval)) },
+  ]).concat([
+    { name: 'vsnap exact (wasm) time ÷ vsnap exact (native) time at 10 s', value: speedup(findSummary(summaries, wasmExact.name, 10), findSummary(summaries, exact.name, 10)) },
   ]);
   const environment = await versions();
   const options = [...(args.quick ? ['--quick'] : []), ...(args.runs ? ['--runs', String(runs)] : [])];

@@ -20,14 +20,14 @@ export const JPEG_QUALITY = 80;
 const FFMPEG_QSCALE = '4';
 
 /** `vsnapRoot`: the package to run, with bin/, dist/ and build/ (vsnap-build.mjs). */
-export function vsnapContender(vsnapRoot, mode) {
+export function vsnapContender(vsnapRoot, mode, backend = 'native') {
   const command = (input, interval, outDir) => [
     process.execPath, join(vsnapRoot, 'bin/vsnap'), 'extract', input,
     '--interval', String(interval), '--format', 'jpg', '--quality', String(JPEG_QUALITY),
-    '--mode', mode, '--out', outDir, '--json',
+    '--mode', mode, '--backend', backend, '--out', outDir, '--json',
   ];
   return {
-    name: `vsnap ${mode}`,
+    name: backend === 'native' ? `vsnap ${mode}` : `vsnap ${mode} (${backend})`,
     family: mode,
     command,
     async run(input, interval, outDir) {

@@ -45,6 +45,8 @@ export function checkTargets(summaries, names) {
     target('exact at 10 s vs fps filter', 8, at(names.fps, 10), at(names.exact, 10)),
     target('exact at 10 s vs PyAV', 1.5, at(names.pyav, 10), at(names.exact, 10)),
     target('exact at 1 s vs fps filter', 1.2, at(names.fps, 1), at(names.exact, 1)),
+    // At most 4x slower: native time / wasm time >= 1/4.
+    target('wasm keyframe at 10 s vs native keyframe (≥ 0.25 = within 4×)', 0.25, at(names.keyframe, 10), at(names.wasmKeyframe, 10)),
   ];
 }
 
