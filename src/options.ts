@@ -23,7 +23,7 @@ export type SamplingMode = 'exact' | 'keyframe';
 export type SnapshotInput = string | { url: string } | Uint8Array;
 
 export interface SnapshotOptions {
-  /** Seconds between targets, finite and > 0. Default 1. */
+  /** Seconds between targets, from 0.001 to 1e9. Default 1. */
   interval?: number;
   /** Default 'jpg'. */
   format?: ImageFormat;
@@ -145,11 +145,20 @@ export function resolveDirectory(dir: unknown, name: string): string {
   throw invalidOption(name, 'a non-empty directory path string', dir);
 }
 
+/**
+ * Intervals vsnap plans: frame times are kept to the millisecond, so a finer
+ * interval only repeats frames; a far coarser one is a typo (and past
+ * ~2^31 s, or below ~2^-32 s, FFmpeg's rational of it degenerates).
+ */
+export const intervalRange = { min: 0.001, max: 1e9 } as const;
+
 function checkInterval(value: unknown, name: string): number {
   if (value === undefined) return defaultSnapshotOptions.interval;
-  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
-  throw invalidOption(name, 'a finite number greater than 0', value);
+  if (typeof value === 'number' && value >= intervalRange.min && value <= intervalRange.max) return value;
+  throw invalidOption(name, intervalExpects, value);
 }
+
+export const intervalExpects = `a number of seconds from ${intervalRange.min} to ${intervalRange.max}`;
 
 function checkInteger(value: unknown, name: string, min: number, max: number, fallback: number): number {
   if (value === undefined) return fallback;

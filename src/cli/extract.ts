@@ -7,7 +7,7 @@
 
 import { invalidOption } from '../errors.js';
 import { snapshot, type DecodeStats } from '../index.js';
-import { resolveSnapshotOptions, type ResolvedSnapshotOptions } from '../options.js';
+import { intervalExpects, resolveSnapshotOptions, type ResolvedSnapshotOptions } from '../options.js';
 import { writeSnapshotFiles, type SnapshotFilesResult } from '../snapshot-files.js';
 import { singleInput, type ParsedArgs } from './args.js';
 import { backendFlag, helpFlag, type CliIo, type Command } from './command.js';
@@ -37,7 +37,7 @@ export const extractCommand: Command = {
     interval: {
       type: 'string',
       placeholder: 'S',
-      expects: 'a finite number greater than 0',
+      expects: intervalExpects,
       description: 'seconds between targets, fractions allowed (default 1)',
     },
     format: {

@@ -28,16 +28,20 @@ describe('resolveSnapshotOptions', () => {
   });
 
   it.each([
-    ['interval', 0, 'Expected a finite number greater than 0 for interval but received 0'],
-    ['interval', -1, 'Expected a finite number greater than 0 for interval but received -1'],
-    ['interval', Number.NaN, 'Expected a finite number greater than 0 for interval but received NaN'],
+    ['interval', 0, 'Expected a number of seconds from 0.001 to 1000000000 for interval but received 0'],
+    ['interval', -1, 'Expected a number of seconds from 0.001 to 1000000000 for interval but received -1'],
+    ['interval', Number.NaN, 'Expected a number of seconds from 0.001 to 1000000000 for interval but received NaN'],
     [
       'interval',
       Number.POSITIVE_INFINITY,
-      'Expected a finite number greater than 0 for interval but received Infinity',
+      'Expected a number of seconds from 0.001 to 1000000000 for interval but received Infinity',
     ],
-    ['interval', '1', 'Expected a finite number greater than 0 for interval but received "1"'],
-    ['interval', null, 'Expected a finite number greater than 0 for interval but received null'],
+    ['interval', '1', 'Expected a number of seconds from 0.001 to 1000000000 for interval but received "1"'],
+    ['interval', null, 'Expected a number of seconds from 0.001 to 1000000000 for interval but received null'],
+    // Finer than frame times are kept, and so fine that FFmpeg's rational of it would be 0 and the plan endless.
+    ['interval', 0.0009, 'Expected a number of seconds from 0.001 to 1000000000 for interval but received 0.0009'],
+    ['interval', 1e-12, 'Expected a number of seconds from 0.001 to 1000000000 for interval but received 1e-12'],
+    ['interval', 1e10, 'Expected a number of seconds from 0.001 to 1000000000 for interval but received 10000000000'],
     ['format', 'gif', 'Expected one of jpg, png for format but received "gif"'],
     ['format', 'JPG', 'Expected one of jpg, png for format but received "JPG"'],
     ['format', 1, 'Expected one of jpg, png for format but received 1'],
@@ -72,7 +76,7 @@ describe('resolveSnapshotOptions', () => {
   it('names options the way the caller spells them', () => {
     const nameOf = (key: string): string => `--${key}`;
     expect(invalidOptionOf(() => resolveSnapshotOptions({ interval: 'abc' }, nameOf)).message).toBe(
-      'Expected a finite number greater than 0 for --interval but received "abc"',
+      'Expected a number of seconds from 0.001 to 1000000000 for --interval but received "abc"',
     );
     expect(invalidOptionOf(() => resolveSnapshotOptions({ size: 1 }, nameOf)).option).toBe('--size');
   });
