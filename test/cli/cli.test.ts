@@ -134,6 +134,25 @@ describe('vsnap probe --json', () => {
   });
 });
 
+describe('vsnap --backend', () => {
+  it('probes and extracts with the backend named, and probe says which', async () => {
+    const file = await fixturePath(fixtureNamed('mp4-bframes'));
+    const frames: { frame_index: number; frame_time: number }[][] = [];
+    for (const backend of ['native', 'wasm']) {
+      const probed = await vsnap(['probe', file, '--backend', backend, '--json']);
+      expect(probed.exitCode, probed.stderr).toBe(0);
+      expect(JSON.parse(oneLine(probed.stdout)).backend).toBe(backend);
+      const human = await vsnap(['probe', file, '--backend', backend]);
+      expect(human.stdout).toMatch(new RegExp(`^backend\\s+${backend}$`, 'm'));
+      const out = await scratchPath(`cli-backend-${backend}`);
+      const extracted = await vsnap(['extract', file, '--backend', backend, '--interval', '1', '--out', out, '--json']);
+      expect(extracted.exitCode, extracted.stderr).toBe(0);
+      frames.push(JSON.parse(oneLine(extracted.stdout)).data.map(({ frame_index, frame_time }: { frame_index: number; frame_time: number }) => ({ frame_index, frame_time })));
+    }
+    expect(frames[1]).toEqual(frames[0]);
+  });
+});
+
 describe('vsnap failures', async () => {
   const audio = audioOnlyFiles.find((f) => f.name === 'audio-aac')!;
   const video = fixtureNamed('mp4-h264');
@@ -149,6 +168,7 @@ describe('vsnap failures', async () => {
     { name: '--format gif', args: async () => ['extract', await fixturePath(video), '--format', 'gif', '--out', await scratchPath('cli-fail')], code: 'VSNAP_INVALID_OPTION', available: true, names: '--format' },
     { name: '--mode fast', args: async () => ['extract', await fixturePath(video), '--mode', 'fast', '--out', await scratchPath('cli-fail')], code: 'VSNAP_INVALID_OPTION', available: true, names: '--mode' },
     { name: '--quality 101', args: async () => ['extract', await fixturePath(video), '--quality', '101', '--out', await scratchPath('cli-fail')], code: 'VSNAP_INVALID_OPTION', available: true, names: '--quality' },
+    { name: '--backend gpu', args: async () => ['probe', await fixturePath(video), '--backend', 'gpu'], code: 'VSNAP_INVALID_OPTION', available: true, names: '--backend' },
     { name: 'a missing --out', args: async () => ['extract', await fixturePath(video), '--json'], code: 'VSNAP_INVALID_OPTION', available: true, names: '--out' },
     { name: '--out without its value', args: async () => ['extract', await fixturePath(video), '--out'], code: 'VSNAP_INVALID_OPTION', available: true, names: '--out' },
     { name: 'an unknown flag', args: async () => ['extract', await fixturePath(video), '--speed', '2', '--out', await scratchPath('cli-fail')], code: 'VSNAP_INVALID_OPTION', available: true, names: '--speed' },

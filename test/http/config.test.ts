@@ -66,6 +66,7 @@ describe('loadServeConfig defaults', () => {
       s3Region: 'us-east-1',
       s3ForcePathStyle: false,
       taskRetentionSeconds: 7 * 24 * 3600,
+      backend: 'auto',
     });
   });
 
@@ -141,6 +142,7 @@ describe('loadServeConfig precedence', () => {
       s3Region: 'oss-cn-hangzhou',
       s3ForcePathStyle: true,
       taskRetentionSeconds: 3600,
+      backend: 'wasm',
     };
     const config = writeConfig(settings);
     expect(load({ flags: { config } })).toEqual({ ...settings, configFile: config });
@@ -235,13 +237,13 @@ describe('loadServeConfig refuses', () => {
 });
 
 describe('serveSettings', () => {
-  it('documents every setting once, with the six serve flags', () => {
+  it('documents every setting once, with the seven serve flags', () => {
     const names = serveSettings.map((s) => s.name);
     expect(new Set(names).size).toBe(names.length);
     const configKeys = Object.keys(load()).filter((k) => k !== 'configFile');
     expect(names.sort()).toEqual([...configKeys, 'apiKeys', 'config'].sort());
     expect(serveSettings.flatMap((s) => (s.flag === undefined ? [] : [s.flag])).sort()).toEqual(
-      ['--config', '--data-dir', '--host', '--port', '--storage', '--queue'].sort(),
+      ['--config', '--data-dir', '--host', '--port', '--storage', '--queue', '--backend'].sort(),
     );
   });
 

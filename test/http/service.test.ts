@@ -217,7 +217,7 @@ describe.each(deploymentModes)('%s deployment', (shape) => {
     it('answers health without a key', async () => {
       const response = await service.request('GET', '/health');
       expect(response.status).toBe(200);
-      expect(response.body.status).toBe('ok');
+      expect(response.body).toEqual({ status: 'ok', backend: 'native' });
     });
 
     it('exports Prometheus metrics of requests, tasks and frames', async () => {
