@@ -71,6 +71,17 @@ export interface NativeDecodeStats {
   bytesRead: number;
 }
 
+/** Statistics before any work. */
+export const noDecodeStats: Readonly<NativeDecodeStats> = Object.freeze({
+  seeks: 0,
+  seeksAvoided: 0,
+  packetsRead: 0,
+  scanPackets: 0,
+  framesDecoded: 0,
+  decodeErrors: 0,
+  bytesRead: 0,
+});
+
 export interface NativeFrame {
   /** Position of this output in the plan, 0, 1, ... */
   outputIndex: number;

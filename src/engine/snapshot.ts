@@ -27,7 +27,7 @@ import { aborted, runAlreadyIterated } from '../errors.js';
 import type { ImageFormat, ResolvedSnapshotOptions } from '../options.js';
 import { raceAbort } from './abort.js';
 import type { BackendInput, Extractor } from './backend.js';
-import type { NativeDecodeStats, NativeFrame } from './binding.js';
+import { noDecodeStats, type NativeDecodeStats, type NativeFrame } from './binding.js';
 import { loadBackend } from './loader.js';
 import { OutputMerger } from './output-merger.js';
 import { rotatedSize, toVideoInfo, type PlannedVideoInfo } from './video-info.js';
@@ -66,16 +66,6 @@ interface OpenedInput extends SnapshotPlan {
   frameBytes: number;
   lanes: number;
 }
-
-const noStats: DecodeStats = Object.freeze({
-  seeks: 0,
-  seeksAvoided: 0,
-  packetsRead: 0,
-  scanPackets: 0,
-  framesDecoded: 0,
-  decodeErrors: 0,
-  bytesRead: 0,
-});
 
 const ignore = (): void => {};
 
@@ -118,7 +108,7 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
   stats(): DecodeStats {
     if (this.#finalStats !== undefined) return { ...this.#finalStats };
     if (this.#extractor !== undefined) return this.#extractor.stats();
-    return { ...noStats };
+    return { ...noDecodeStats };
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Snapshot, void, undefined> {

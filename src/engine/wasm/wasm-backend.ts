@@ -25,7 +25,7 @@ import { Piscina } from 'piscina';
 import { aborted, fromNative, internal, type VsnapError } from '../../errors.js';
 import { workerFileUrl } from '../../worker-file.js';
 import type { Backend, BackendInput, Extractor, ExtractorOptions } from '../backend.js';
-import type { NativeDecodeStats, NativeFrame, NativeOpenResult, NativeVideoInfo } from '../binding.js';
+import { noDecodeStats, type NativeDecodeStats, type NativeFrame, type NativeOpenResult, type NativeVideoInfo } from '../binding.js';
 import type { DecodeResult, DecodeTask, ProbeResult, TaskFailure } from './decode-worker.js';
 import { PacketIndex, planRuns, type PlannedRun } from './decode-runs.js';
 import { loadInputBytes } from './input-bytes.js';
@@ -136,15 +136,7 @@ class WasmExtractor implements Extractor {
   #height = 0;
   #frameBytes = 0;
   #closed = false;
-  readonly #stats: NativeDecodeStats = {
-    seeks: 0,
-    seeksAvoided: 0,
-    packetsRead: 0,
-    scanPackets: 0,
-    framesDecoded: 0,
-    decodeErrors: 0,
-    bytesRead: 0,
-  };
+  readonly #stats: NativeDecodeStats = { ...noDecodeStats };
 
   constructor(input: BackendInput, options: ExtractorOptions) {
     this.#input = input;
