@@ -19,6 +19,7 @@ export const errorCodes = [
   'VSNAP_UNSUPPORTED_INPUT',
   'VSNAP_NO_VIDEO_STREAM',
   'VSNAP_CORRUPT_INPUT',
+  'VSNAP_LIMIT_EXCEEDED',
   'VSNAP_ABORTED',
   'VSNAP_INTERNAL',
 ] as const;
@@ -96,6 +97,11 @@ export function corruptInput(message: string, cause?: unknown): VsnapError {
   return new VsnapError('VSNAP_CORRUPT_INPUT', message, { cause });
 }
 
+/** A video over one of the run's limits (limits.ts); refused before it is decoded. */
+export function limitExceeded(message: string, cause?: unknown): VsnapError {
+  return new VsnapError('VSNAP_LIMIT_EXCEEDED', message, { cause });
+}
+
 export function aborted(message = 'The snapshot run was aborted', cause?: unknown): VsnapError {
   return new VsnapError('VSNAP_ABORTED', message, { cause });
 }
@@ -122,6 +128,8 @@ export function fromNative(error: unknown): VsnapError {
       return noVideoStream(message, error);
     case 'VSNAP_CORRUPT_INPUT':
       return corruptInput(message, error);
+    case 'VSNAP_LIMIT_EXCEEDED':
+      return limitExceeded(message, error);
     case 'VSNAP_ABORTED':
       return aborted(message, error);
     case 'VSNAP_INTERNAL':

@@ -34,6 +34,7 @@ export type { DecodeStats, Snapshot, SnapshotPlan, SnapshotRun } from './engine/
 export type { PlannedVideoInfo, VideoInfo } from './engine/video-info.js';
 export type { BackendChoice, BackendName } from './engine/backend.js';
 export { reportBackend, type BackendReport } from './engine/loader.js';
+export { defaultLimits, limitEnv, type Limits } from './limits.js';
 export type { SnapshotFile, SnapshotFilesResult } from './snapshot-files.js';
 
 /** Reads the metadata of a video: a file path, an http(s) URL ({ url }) or the bytes of a whole file. */

@@ -11,6 +11,7 @@
 
 import { backendChoices, type BackendChoice, type BackendInput } from './engine/backend.js';
 import { invalidOption, unknownOption } from './errors.js';
+import { resolveLimits, type Limits } from './limits.js';
 
 export type ImageFormat = 'jpg' | 'png';
 export type SamplingMode = 'exact' | 'keyframe';
@@ -37,6 +38,8 @@ export interface SnapshotOptions {
   signal?: AbortSignal;
   /** 'native', 'wasm', or 'auto' (native when it loads, else wasm). Default $VSNAP_BACKEND, else 'auto'. */
   backend?: BackendChoice;
+  /** Any of maxDuration (s), maxPixels, maxTargets; each defaults to its variable, else to defaultLimits (limits.ts). */
+  limits?: Partial<Limits>;
 }
 
 export interface ProbeOptions {
@@ -53,9 +56,10 @@ export interface ResolvedSnapshotOptions {
   signal: AbortSignal | undefined;
   /** undefined: the loader's default ($VSNAP_BACKEND, else 'auto'). */
   backend: BackendChoice | undefined;
+  limits: Limits;
 }
 
-export const defaultSnapshotOptions: Readonly<Omit<ResolvedSnapshotOptions, 'signal' | 'backend'>> = Object.freeze({
+export const defaultSnapshotOptions: Readonly<Omit<ResolvedSnapshotOptions, 'signal' | 'backend' | 'limits'>> = Object.freeze({
   interval: 1,
   format: 'jpg',
   mode: 'exact',
@@ -71,6 +75,7 @@ const optionKeys: readonly (keyof SnapshotOptions)[] = [
   'compression',
   'signal',
   'backend',
+  'limits',
 ];
 
 export type OptionNamer = (key: string) => string;
@@ -79,7 +84,9 @@ const asIs: OptionNamer = (key) => key;
 
 /** Validates `options` (undefined means all defaults) and fills in the defaults. */
 export function resolveSnapshotOptions(options: unknown, nameOf: OptionNamer = asIs): ResolvedSnapshotOptions {
-  if (options === undefined) return { ...defaultSnapshotOptions, signal: undefined, backend: undefined };
+  if (options === undefined) {
+    return { ...defaultSnapshotOptions, signal: undefined, backend: undefined, limits: resolveLimits(undefined, 'limits') };
+  }
   if (!isPlainObject(options)) throw invalidOption('options', 'an object', options);
   for (const key of Object.keys(options)) {
     if (!(optionKeys as readonly string[]).includes(key)) {
@@ -95,6 +102,7 @@ export function resolveSnapshotOptions(options: unknown, nameOf: OptionNamer = a
     compression: checkInteger(given.compression, nameOf('compression'), 0, 9, defaultSnapshotOptions.compression),
     signal: checkSignal(given.signal, nameOf('signal')),
     backend: checkBackend(given.backend, nameOf('backend')),
+    limits: resolveLimits(given.limits, nameOf('limits')),
   };
 }
 

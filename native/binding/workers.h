@@ -43,6 +43,7 @@ struct ExtractorState {
   SamplingMode mode = SamplingMode::Exact;
   Planning planning = Planning::IndexWhereExact;
   double interval = 1;
+  int64_t maxTargets = 0;  // 0: no limit
   int maxLanes = 1;
   std::atomic<bool> cancel{false};
   std::vector<Lane> lanes;  // filled by open()

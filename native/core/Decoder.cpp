@@ -195,7 +195,7 @@ void Decoder::scan() {
   info_.keyframes = timeline_->keyframeTimes();
 }
 
-bool Decoder::planFromIndex(AVRational interval, Work& work) {
+bool Decoder::planFromIndex(AVRational interval, int64_t maxTargets, Work& work) {
   if (!IndexPlanner::refusal(*format_, *stream_).empty()) {
     return false;
   }
@@ -203,6 +203,7 @@ bool Decoder::planFromIndex(AVRational interval, Work& work) {
   try {
     IndexPlanner planner(*stream_, reader, fallbackDuration());
     checkDeclaredEnd(planner.origin(), planner.end());
+    checkTargetCount(planner.origin(), planner.end(), interval, maxTargets);
     work.targets = planner.plan(interval, work.seekTimes);
     describeTimes(planner.origin(), planner.end(), planner.frameCount());
     return true;
@@ -216,6 +217,16 @@ bool Decoder::planFromIndex(AVRational interval, Work& work) {
     checkAv(av_seek_frame(format_.get(), stream_->index, first - span - 1, AVSEEK_FLAG_BACKWARD),
             "av_seek_frame(the first frame)", ErrorCode::CorruptInput);
     return false;
+  }
+}
+
+void Decoder::checkTargetCount(int64_t origin, int64_t end, AVRational interval, int64_t maxTargets) const {
+  const int64_t count = Timeline::targetCount(origin, end, stream_->time_base, interval);
+  if (maxTargets > 0 && count > maxTargets) {
+    throw Error(ErrorCode::LimitExceeded,
+                "the video's " + secondsText(static_cast<double>(end - origin) * av_q2d(stream_->time_base)) +
+                    " every " + secondsText(av_q2d(interval)) + " make " + std::to_string(count) +
+                    " targets, more than the limit of " + std::to_string(maxTargets) + " (maxTargets)");
   }
 }
 
@@ -298,7 +309,7 @@ void Decoder::openCodec(bool threads) {
 // Sampling
 // ============================================================================
 
-std::shared_ptr<Work> Decoder::plan(SamplingMode mode, double intervalSeconds, Planning planning) {
+std::shared_ptr<Work> Decoder::plan(SamplingMode mode, double intervalSeconds, Planning planning, int64_t maxTargets) {
   if (!(intervalSeconds > 0) || !std::isfinite(intervalSeconds)) {
     throw Error(ErrorCode::Internal, "plan: the interval must be a positive number");
   }
@@ -306,9 +317,10 @@ std::shared_ptr<Work> Decoder::plan(SamplingMode mode, double intervalSeconds, P
   auto work = std::make_shared<Work>();
   work->mode = mode;
   const bool fromIndex = mode == SamplingMode::Keyframe && planning == Planning::IndexWhereExact &&
-                         timeline_ == nullptr && planFromIndex(interval, *work);
+                         timeline_ == nullptr && planFromIndex(interval, maxTargets, *work);
   if (!fromIndex) {
     scan();
+    checkTargetCount(timeline_->origin(), timeline_->end(), interval, maxTargets);
     work->targets = timeline_->plan(mode, interval);
   }
   for (size_t i = 0; i < work->targets.size(); ++i) {

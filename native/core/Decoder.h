@@ -115,7 +115,9 @@ class Decoder {
 
   // ---- sampling ---------------------------------------------------------
   // Plans the outputs of the whole video, reading what `planning` allows.
-  std::shared_ptr<Work> plan(SamplingMode mode, double intervalSeconds, Planning planning);
+  // A video with more than `maxTargets` targets (0: no limit) is refused
+  // with ErrorCode::LimitExceeded before any is planned.
+  std::shared_ptr<Work> plan(SamplingMode mode, double intervalSeconds, Planning planning, int64_t maxTargets);
   // Opens the codec to decode segments of `work`. With one lane the codec
   // may use threads of its own; with more, the lanes are the parallelism.
   void start(std::shared_ptr<Work> work, bool codecThreads);
@@ -134,7 +136,8 @@ class Decoder {
   void selectStream();
   // The keyframe-mode plan from the index, or false when it cannot be exact
   // (the demuxer is then back at the stream's start).
-  bool planFromIndex(AVRational interval, Work& work);
+  bool planFromIndex(AVRational interval, int64_t maxTargets, Work& work);
+  void checkTargetCount(int64_t origin, int64_t end, AVRational interval, int64_t maxTargets) const;
   // The duration of a last frame whose duration nothing tells.
   int64_t fallbackDuration() const;
   // Throws when a stream that declares where it ends stops well short of it.

@@ -18,6 +18,8 @@ const char* errorCodeName(ErrorCode code) {
       return "VSNAP_NO_VIDEO_STREAM";
     case ErrorCode::CorruptInput:
       return "VSNAP_CORRUPT_INPUT";
+    case ErrorCode::LimitExceeded:
+      return "VSNAP_LIMIT_EXCEEDED";
     case ErrorCode::Aborted:
       return "VSNAP_ABORTED";
     case ErrorCode::Internal:

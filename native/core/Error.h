@@ -13,6 +13,7 @@ enum class ErrorCode {
   UnsupportedInput,  // not a container we accept, or not a video at all
   NoVideoStream,     // a container without a decodable video stream
   CorruptInput,      // truncated or damaged data
+  LimitExceeded,     // the work asked for is over a limit the caller set
   Aborted,           // the caller cancelled the operation
   Internal,          // a libav call failed for a reason that is not the input's
 };

@@ -178,6 +178,17 @@ std::vector<Target> Timeline::plan(SamplingMode mode, AVRational interval) const
   throw Error(ErrorCode::Internal, "unknown sampling mode");
 }
 
+int64_t Timeline::targetCount(int64_t origin, int64_t end, AVRational timeBase, AVRational interval) {
+  const Scale scale = commonScale(timeBase, interval);
+  const Wide span = static_cast<Wide>(end - origin) * scale.ptsFactor;
+  if (span <= 0) {
+    return 0;
+  }
+  // k * targetFactor < span for k = 0 .. ceil(span / targetFactor) - 1.
+  const Wide count = (span + scale.targetFactor - 1) / scale.targetFactor;
+  return count > static_cast<Wide>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(count);
+}
+
 std::vector<size_t> Timeline::pickKeyframes(KeyframeSource& keys, AVRational timeBase, int64_t origin, int64_t end,
                                             AVRational interval) {
   if (keys.size() == 0) {

@@ -112,6 +112,9 @@ class Timeline {
   // ---- the rule, for streams known in part --------------------------------
   // frame_time of the frame at `pts`: seconds since origin, to the millisecond.
   static double frameTime(int64_t pts, int64_t origin, AVRational timeBase);
+  // How many targets t_k = k * interval a stream from `origin` to `end` has
+  // (saturating at INT64_MAX); plans loop over every one of them.
+  static int64_t targetCount(int64_t origin, int64_t end, AVRational timeBase, AVRational interval);
   // Keyframe mode: the keyframe chosen for each target, as positions in
   // `keys`, consecutive repeats dropped.
   static std::vector<size_t> pickKeyframes(KeyframeSource& keys, AVRational timeBase, int64_t origin, int64_t end,

@@ -55,7 +55,7 @@ async function runWorker({ values, positionals }: ParsedArgs, io: CliIo): Promis
     if (typeof value === 'string') flags[flag] = value;
   }
   // Loaded here, not at import: BullMQ, the S3 client and pino would slow every other command's start.
-  const [{ loadServeConfig }, { createLogger }, { selectDecodeBackend }, { storeConfigOf }, { QueueWorker }] = await Promise.all([
+  const [{ loadServeConfig }, { createLogger }, { applyEngineSettings }, { storeConfigOf }, { QueueWorker }] = await Promise.all([
     import('../http/config.js'),
     import('../http/logger.js'),
     import('../http/decode-backend.js'),
@@ -65,7 +65,7 @@ async function runWorker({ values, positionals }: ParsedArgs, io: CliIo): Promis
   const config = loadServeConfig({ flags, env: process.env, cwd: process.cwd() });
   if (config.queue === 'embedded') throw invalidOption('--queue', 'a redis:// or rediss:// URL', config.queue);
   const logger = createLogger({ level: config.logLevel });
-  selectDecodeBackend(config, logger);
+  applyEngineSettings(config, logger);
   let node: QueueWorker;
   try {
     node = await QueueWorker.start({

@@ -14,6 +14,7 @@ export type NativeErrorCode =
   | 'VSNAP_UNSUPPORTED_INPUT'
   | 'VSNAP_NO_VIDEO_STREAM'
   | 'VSNAP_CORRUPT_INPUT'
+  | 'VSNAP_LIMIT_EXCEEDED'
   | 'VSNAP_ABORTED'
   | 'VSNAP_INTERNAL';
 
@@ -122,7 +123,7 @@ export interface NativeExtractor {
 }
 
 /** The contract version this file describes; the module reports its own in versions().binding. */
-export const bindingVersion = 4;
+export const bindingVersion = 5;
 
 export interface NativeBinding {
   versions(): { binding: number; avformat: string; avcodec: string; swscale: string };
@@ -131,8 +132,10 @@ export interface NativeBinding {
     input: NativeInput,
     /**
      * `scan: true` plans from a scan even where the index would do; only
-     * tests that compare the two ways set it.
+     * tests that compare the two ways set it. A video with more than
+     * `maxTargets` targets is refused with VSNAP_LIMIT_EXCEEDED before
+     * any is planned (no limit when left out).
      */
-    options: { mode: 'exact' | 'keyframe'; interval: number; lanes?: number; scan?: boolean },
+    options: { mode: 'exact' | 'keyframe'; interval: number; lanes?: number; scan?: boolean; maxTargets?: number },
   ) => NativeExtractor;
 }

@@ -24,6 +24,7 @@ import { availableParallelism } from 'node:os';
 
 import { encodeFrame, encodeThreads, startEncodePool } from '../encode/pool.js';
 import { aborted, runAlreadyIterated } from '../errors.js';
+import { checkInputLimits } from '../limits.js';
 import type { ImageFormat, ResolvedSnapshotOptions } from '../options.js';
 import { raceAbort } from './abort.js';
 import type { BackendInput, Extractor } from './backend.js';
@@ -145,16 +146,17 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
   }
 
   async #openInput(): Promise<OpenedInput> {
-    const { signal, mode, interval, backend: choice } = this.#options;
+    const { signal, mode, interval, backend: choice, limits } = this.#options;
     if (signal?.aborted === true) throw aborted(undefined, signal.reason);
     try {
       const backend = loadBackend(choice);
-      const extractor = backend.createExtractor(this.#input, { mode, interval, lanes: this.#lanes });
+      const extractor = backend.createExtractor(this.#input, { mode, interval, lanes: this.#lanes, maxTargets: limits.maxTargets });
       this.#extractor = extractor;
       signal?.addEventListener('abort', this.#onAbort, { once: true });
       // The encode workers load sharp while the input is scanned.
       startEncodePool();
       const opened = await raceAbort(extractor.open(), signal);
+      checkInputLimits(opened.info, limits);
       return {
         extractor,
         info: toVideoInfo(opened.info, backend.name),

@@ -14,6 +14,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 
 import { backendChoices, type BackendChoice } from '../engine/backend.js';
+import { defaultLimits, limitEnv } from '../limits.js';
 import { type LogLevel, logLevels } from './logger.js';
 import { maxTimerMs } from '../tasks/option-checks.js';
 import { maxQps } from './rate-limit.js';
@@ -47,6 +48,10 @@ export interface ServeConfig {
   taskRetentionSeconds: number;
   /** The decode backend the workers use. */
   backend: BackendChoice;
+  /** The limits of each job (limits.ts). */
+  maxDuration: number;
+  maxPixels: number;
+  maxTargets: number;
 }
 
 export type StorageKind = 'local' | 's3';
@@ -82,6 +87,7 @@ export const serveDefaults = Object.freeze({
   s3ForcePathStyle: false,
   taskRetentionSeconds: 7 * 24 * 3600,
   backend: 'auto' as BackendChoice,
+  ...defaultLimits,
 });
 
 /** A check of one value: what it must be, and the value if it is (paths resolved against `base`). */
@@ -296,6 +302,24 @@ export const settings: { readonly [K in SettingName]: Setting<NonNullable<ServeC
     rule: choice(backendChoices),
     default: serveDefaults.backend,
     description: 'decode backend: native (the FFmpeg addon), wasm (FFmpeg in WebAssembly, slower), auto (native when it loads)',
+  },
+  maxDuration: {
+    env: limitEnv.maxDuration,
+    rule: integer(1, 10 * 365 * 24 * 3600),
+    default: String(serveDefaults.maxDuration),
+    description: 'longest video a job decodes, in seconds; longer fails with InvalidParameter before decoding',
+  },
+  maxPixels: {
+    env: limitEnv.maxPixels,
+    rule: integer(1, Number.MAX_SAFE_INTEGER),
+    default: String(serveDefaults.maxPixels),
+    description: 'largest frame (width x height) a job decodes; larger fails with InvalidParameter before decoding',
+  },
+  maxTargets: {
+    env: limitEnv.maxTargets,
+    rule: integer(1, Number.MAX_SAFE_INTEGER),
+    default: String(serveDefaults.maxTargets),
+    description: 'most targets (duration / interval) a job plans; more fails with InvalidParameter before planning',
   },
 };
 

@@ -113,6 +113,9 @@ export function loadServeConfig(options: LoadServeConfigOptions): ServeConfig {
     s3ForcePathStyle: given('s3ForcePathStyle') ?? serveDefaults.s3ForcePathStyle,
     taskRetentionSeconds: given('taskRetentionSeconds') ?? serveDefaults.taskRetentionSeconds,
     backend: given('backend') ?? serveDefaults.backend,
+    maxDuration: given('maxDuration') ?? serveDefaults.maxDuration,
+    maxPixels: given('maxPixels') ?? serveDefaults.maxPixels,
+    maxTargets: given('maxTargets') ?? serveDefaults.maxTargets,
   };
 }
 

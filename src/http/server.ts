@@ -26,7 +26,7 @@ import { WorkerSupervisor } from '../tasks/supervisor.js';
 import { createApp } from './app.js';
 import { loadKeyRing } from './auth.js';
 import type { ServeConfig } from './config.js';
-import { selectDecodeBackend } from './decode-backend.js';
+import { applyEngineSettings } from './decode-backend.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
@@ -54,7 +54,7 @@ export async function startServer(
   const { keyRing, generated } = loadKeyRing(config, env);
   if (generated?.created === true) stdout.write(`generated API key (stored in ${generated.path}): ${generated.key}\n`);
 
-  const backend = selectDecodeBackend(config, logger);
+  const backend = applyEngineSettings(config, logger);
   const storeConfig = storeConfigOf(config);
   const store = createStore(storeConfig);
   const metrics = createMetrics({ taskCounts: () => queue.counts() });

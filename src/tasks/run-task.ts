@@ -46,6 +46,7 @@ const inputErrorCodes: ReadonlySet<VsnapErrorCode> = new Set([
   'VSNAP_UNSUPPORTED_INPUT',
   'VSNAP_NO_VIDEO_STREAM',
   'VSNAP_CORRUPT_INPUT',
+  'VSNAP_LIMIT_EXCEEDED',
 ]);
 
 /** What the engine calls a memory input in its messages (Input::describe). */

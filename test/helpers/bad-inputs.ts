@@ -44,8 +44,19 @@ export const faststartMp4: MadeFile = {
   encode: [...testsrc2(320, 240, 30, 4), ...x264(), ...fixedGop(30), '-pix_fmt', 'yuv420p', '-movflags', '+faststart'],
 };
 
+/**
+ * A decompression bomb of time: a 3 kB file of two 64x48 frames 1,000,000 s
+ * apart, so that it declares a video of 11.6 days, a million targets at 1 s.
+ */
+export const longDeclaredVideo: MadeFile = {
+  name: 'bomb-long',
+  ext: 'mkv',
+  encoder: 'libx264',
+  encode: [...testsrc2(64, 48, 1, 2), '-vf', 'setpts=N*1000000/TB', '-fps_mode', 'passthrough', ...x264(), '-pix_fmt', 'yuv420p'],
+};
+
 /** Every file above, for the global setup to make. */
-export const badInputSources: readonly MadeFile[] = [...audioOnlyFiles, stillImage, faststartMp4];
+export const badInputSources: readonly MadeFile[] = [...audioOnlyFiles, stillImage, faststartMp4, longDeclaredVideo];
 
 /** The first `fraction` of the file's bytes. */
 export async function truncatedBytes(file: MadeFile, fraction: number): Promise<Buffer> {

@@ -67,6 +67,9 @@ describe('loadServeConfig defaults', () => {
       s3ForcePathStyle: false,
       taskRetentionSeconds: 7 * 24 * 3600,
       backend: 'auto',
+      maxDuration: 43200,
+      maxPixels: 8192 * 8192,
+      maxTargets: 100_000,
     });
   });
 
@@ -143,6 +146,9 @@ describe('loadServeConfig precedence', () => {
       s3ForcePathStyle: true,
       taskRetentionSeconds: 3600,
       backend: 'wasm',
+      maxDuration: 600,
+      maxPixels: 1920 * 1080,
+      maxTargets: 500,
     };
     const config = writeConfig(settings);
     expect(load({ flags: { config } })).toEqual({ ...settings, configFile: config });

@@ -28,6 +28,7 @@ describe('VsnapError', () => {
       'VSNAP_UNSUPPORTED_INPUT',
       'VSNAP_NO_VIDEO_STREAM',
       'VSNAP_CORRUPT_INPUT',
+      'VSNAP_LIMIT_EXCEEDED',
       'VSNAP_ABORTED',
       'VSNAP_INTERNAL',
     ]);

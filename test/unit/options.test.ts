@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { VsnapError } from '../../src/errors.js';
+import { defaultLimits } from '../../src/limits.js';
 import { defaultSnapshotOptions, resolveDirectory, resolveInput, resolveSnapshotOptions } from '../../src/options.js';
 
 function invalidOptionOf(run: () => unknown): VsnapError {
@@ -16,14 +17,17 @@ function invalidOptionOf(run: () => unknown): VsnapError {
 
 describe('resolveSnapshotOptions', () => {
   it('fills every default when no options are given', () => {
-    expect(resolveSnapshotOptions(undefined)).toEqual({ ...defaultSnapshotOptions, signal: undefined });
-    expect(resolveSnapshotOptions({})).toEqual({ ...defaultSnapshotOptions, signal: undefined });
+    const defaults = { ...defaultSnapshotOptions, signal: undefined, backend: undefined, limits: defaultLimits };
+    expect(resolveSnapshotOptions(undefined)).toEqual(defaults);
+    expect(resolveSnapshotOptions({})).toEqual(defaults);
   });
 
   it('keeps valid values', () => {
     const signal = new AbortController().signal;
-    const options = { interval: 0.25, format: 'png', mode: 'keyframe', quality: 1, compression: 9, signal };
+    const limits = { maxDuration: 60.5, maxPixels: 1000, maxTargets: 10 };
+    const options = { interval: 0.25, format: 'png', mode: 'keyframe', quality: 1, compression: 9, signal, backend: 'wasm', limits };
     expect(resolveSnapshotOptions(options)).toEqual(options);
+    expect(resolveSnapshotOptions({ limits: { maxTargets: 10 } }).limits).toEqual({ ...defaultLimits, maxTargets: 10 });
     expect(resolveSnapshotOptions({ quality: 100, compression: 0 })).toMatchObject({ quality: 100, compression: 0 });
   });
 
@@ -65,7 +69,7 @@ describe('resolveSnapshotOptions', () => {
     const error = invalidOptionOf(() => resolveSnapshotOptions({ interval: 1, fps: 2 }));
     expect(error.option).toBe('fps');
     expect(error.message).toBe(
-      'Expected one of interval, format, mode, quality, compression, signal, backend for option name but received "fps"',
+      'Expected one of interval, format, mode, quality, compression, signal, backend, limits for option name but received "fps"',
     );
   });
 

@@ -12,7 +12,7 @@
  * both scaled to the denominator timeBase.den * interval.den.
  */
 
-import { corruptInput, internal } from '../../errors.js';
+import { corruptInput, internal, limitExceeded } from '../../errors.js';
 import type { SamplingMode } from '../../options.js';
 
 /** A demuxed packet of the video stream; structurally a WasmPacket (probe-output.ts). */
@@ -151,6 +151,14 @@ export class Timeline {
     return after === 0 ? undefined : this.#allKeyPts[after - 1];
   }
 
+  /** Timeline::targetCount: how many targets t_k = k * interval the stream has; plan() loops over each. */
+  targetCount(intervalSeconds: number): number {
+    const interval = intervalRational(intervalSeconds);
+    const span = (this.#end - this.origin) * BigInt(this.timeBase.num) * interval.den;
+    const step = interval.num * BigInt(this.timeBase.den);
+    return span <= 0n ? 0 : Number((span + step - 1n) / step);
+  }
+
   /** The outputs for targets every `intervalSeconds` (finite, > 0), in plan order. */
   plan(mode: SamplingMode, intervalSeconds: number): PlannedTarget[] {
     if (!(intervalSeconds > 0) || !Number.isFinite(intervalSeconds)) {
@@ -245,6 +253,19 @@ export function checkDeclaredEnd(declaredEndSeconds: number, timeline: Timeline)
         secondsText(Number(timeline.end - timeline.origin) * tb),
     );
   }
+}
+
+/** Decoder::checkTargetCount: refuses a plan of more than `maxTargets` targets before it is made. */
+export function checkTargetCount(timeline: Timeline, intervalSeconds: number, maxTargets: number): void {
+  const count = timeline.targetCount(intervalSeconds);
+  if (count <= maxTargets) return;
+  const tb = timeline.timeBase.num / timeline.timeBase.den;
+  const interval = intervalRational(intervalSeconds);
+  throw limitExceeded(
+    `the video's ${secondsText(Number(timeline.end - timeline.origin) * tb)} every ` +
+      `${secondsText(Number(interval.num) / Number(interval.den))} make ${count} targets, ` +
+      `more than the limit of ${maxTargets} (maxTargets)`,
+  );
 }
 
 /**

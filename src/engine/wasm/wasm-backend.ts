@@ -30,7 +30,7 @@ import type { DecodeResult, DecodeTask, ProbeResult, TaskFailure } from './decod
 import { PacketIndex, planRuns, type PlannedRun } from './decode-runs.js';
 import { loadInputBytes } from './input-bytes.js';
 import { declaredEndTime, type WasmProbe } from './probe-output.js';
-import { checkDeclaredEnd, fallbackDuration, Timeline } from './timeline.js';
+import { checkDeclaredEnd, checkTargetCount, fallbackDuration, Timeline } from './timeline.js';
 
 export function createWasmBackend(): Backend {
   return {
@@ -150,7 +150,8 @@ class WasmExtractor implements Extractor {
     this.#bytes = bytes;
     this.#stats.bytesRead = bytes.byteLength;
     this.#stats.scanPackets = probe.packets.length;
-    const { mode, interval } = this.#options;
+    const { mode, interval, maxTargets } = this.#options;
+    if (maxTargets !== undefined) checkTargetCount(timeline, interval, maxTargets);
     const targets = timeline.plan(mode, interval);
     this.#width = info.width;
     this.#height = info.height;

@@ -1,0 +1,61 @@
+// libFuzzer target: arbitrary bytes through the in-memory input path, in
+// both sampling modes, as the addon runs them (scripts/fuzz.sh builds it
+// with AddressSanitizer and UndefinedBehaviorSanitizer).
+//
+// Each input is planned and decoded twice: exact mode from a scan, and
+// keyframe mode planned from the index where the container has one. A
+// vsnap::Error is the expected end of damaged data; anything else (a crash,
+// a sanitizer report, a hang, runaway memory) is a finding. The decoding of
+// each mode stops after a few outputs, so that time goes to more inputs
+// rather than to long valid ones.
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+#include "Decoder.h"
+#include "Error.h"
+#include "Input.h"
+
+extern "C" {
+#include <libavutil/log.h>
+}
+
+namespace {
+
+constexpr int kMaxOutputs = 6;
+constexpr double kInterval = 0.5;
+// The library's default limit (src/limits.ts): a plan of more targets is refused.
+constexpr int64_t kMaxTargets = 100000;
+
+void extract(const uint8_t* data, size_t size, vsnap::SamplingMode mode, vsnap::Planning planning) {
+  const std::atomic<bool> cancel{false};
+  try {
+    vsnap::Decoder decoder(std::make_unique<vsnap::MemoryInput>(data, size), &cancel);
+    std::shared_ptr<vsnap::Work> work = decoder.plan(mode, kInterval, planning, kMaxTargets);
+    decoder.start(work, false);
+    std::vector<uint8_t> rgb(decoder.frameBytes());
+    vsnap::OutputFrame out;
+    for (int i = 0; i < kMaxOutputs && decoder.next(rgb.data(), rgb.size(), out); ++i) {
+    }
+  } catch (const vsnap::Error&) {
+    // A documented refusal of bad data.
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
+  av_log_set_level(AV_LOG_QUIET);
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) {
+    return 0;
+  }
+  extract(data, size, vsnap::SamplingMode::Exact, vsnap::Planning::Scan);
+  extract(data, size, vsnap::SamplingMode::Keyframe, vsnap::Planning::IndexWhereExact);
+  return 0;
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Fuzzes the native core (native/fuzz/extract_fuzzer.cpp) with libFuzzer,
+# AddressSanitizer and UndefinedBehaviorSanitizer:
+#
+#   npm run fuzz -- [--seconds N] [--containers mp4,mkv,...]
+#
+# N seconds in all (default 120), split evenly across the containers (default
+# all). Each container keeps its corpus in build/fuzz/corpus/<container>,
+# grown from seeds made with the ffmpeg CLI (tiny clips of the recipes the
+# tests use) and the committed regression inputs (native/fuzz/regressions).
+# A finding (crash, sanitizer report, hang over 10 s, over 2 GiB of memory)
+# stops the run with its input saved under build/fuzz/artifacts/; reproduce
+# it with `build/fuzz/extract_fuzzer FILE`, fix it, and commit the input to
+# native/fuzz/regressions/ (test/engine/fuzz-regressions.test.ts runs them).
+# Needs clang and libclang-rt-14-dev (installed from apt when missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=120
+containers=(mp4 mp4-hevc mov mkv webm-vp8 webm-vp9 webm-av1 avi flv flv1 ts)
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds="$2"; shift 2 ;;
+    --containers) IFS=, read -r -a containers <<< "$2"; shift 2 ;;
+    *) echo "fuzz: unknown argument $1 (expected --seconds N, --containers a,b)" >&2; exit 2 ;;
+  esac
+done
+[[ "$seconds" =~ ^[1-9][0-9]*$ ]] || { echo "fuzz: --seconds takes a positive integer, not $seconds" >&2; exit 2; }
+
+if ! command -v clang++ >/dev/null || ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then
+  echo "fuzz: installing clang and libFuzzer from apt"
+  as_root=()
+  [ "$(id -u)" -eq 0 ] || as_root=(sudo)
+  "${as_root[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -q --no-install-recommends clang libclang-rt-14-dev
+fi
+
+out=build/fuzz
+fuzzer=$out/extract_fuzzer
+mkdir -p "$out/seeds" "$out/corpus" "$out/artifacts"
+sources=(native/core/*.cpp native/core/*.h native/fuzz/extract_fuzzer.cpp)
+if [ ! -x "$fuzzer" ] || [ -n "$(find "${sources[@]}" -newer "$fuzzer")" ]; then
+  echo "fuzz: building $fuzzer"
+  # shellcheck disable=SC2046
+  clang++ -std=c++17 -g -O1 -fno-omit-frame-pointer \
+    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    -Inative/core native/core/*.cpp native/fuzz/extract_fuzzer.cpp \
+    $(pkg-config --cflags --libs libavformat libavcodec libswscale libavutil) -o "$fuzzer"
+fi
+
+# Seeds: 64x48, 1 s at 10 fps, two GOPs, each container and codec the service accepts.
+seed() {
+  local name="$1" ext="$2"; shift 2
+  local dir="$out/seeds/$name"
+  [ -n "$(ls -A "$dir" 2>/dev/null)" ] && return
+  mkdir -p "$dir"
+  ffmpeg -v error -y -f lavfi -i testsrc2=size=64x48:rate=10:duration=1 "$@" "$dir/seed.$ext" ||
+    echo "fuzz: this FFmpeg cannot make the $name seed; its corpus starts from the regressions only"
+}
+seed mp4 mp4 -c:v libx264 -bf 2 -g 5 -pix_fmt yuv420p
+seed mp4-hevc mp4 -c:v libx265 -x265-params log-level=error -g 5 -pix_fmt yuv420p
+seed mov mov -c:v libx264 -g 5 -pix_fmt yuv420p -metadata:s:v rotate=90
+seed mkv mkv -c:v libx264 -bf 2 -g 5 -pix_fmt yuv420p
+seed webm-vp8 webm -c:v libvpx -g 5
+seed webm-vp9 webm -c:v libvpx-vp9 -deadline realtime -g 5
+seed webm-av1 webm -c:v libaom-av1 -usage realtime -cpu-used 8 -g 5
+seed avi avi -c:v mpeg4 -g 5
+seed flv flv -c:v libx264 -bf 2 -g 5 -pix_fmt yuv420p
+seed flv1 flv -c:v flv -g 5
+seed ts ts -c:v libx264 -bf 2 -g 5 -pix_fmt yuv420p
+
+share=$(( seconds / ${#containers[@]} ))
+[ "$share" -ge 1 ] || share=1
+total_runs=0
+for container in "${containers[@]}"; do
+  [ -d "$out/seeds/$container" ] || { echo "fuzz: unknown container $container (one of ${!containers[*]})" >&2; exit 2; }
+  mkdir -p "$out/corpus/$container"
+  echo "fuzz: $container for $share s"
+  log="$out/$container.log"
+  if ! "$fuzzer" -max_total_time="$share" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+      -artifact_prefix="$out/artifacts/" "$out/corpus/$container" "$out/seeds/$container" native/fuzz/regressions \
+      > "$log" 2>&1; then
+    tail -n 40 "$log"
+    echo "fuzz: FINDING in $container; the input is in $out/artifacts/ (log: $log)"
+    exit 1
+  fi
+  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
+  echo "fuzz: $container: $runs executions, no finding"
+  total_runs=$(( total_runs + runs ))
+done
+echo "fuzz: $total_runs executions in all, no finding"

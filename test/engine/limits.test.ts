@@ -1,0 +1,87 @@
+/**
+ * The limits of a run (src/limits.ts), on both backends: a plan of too many
+ * targets, a video too long, frames too large, each refused with
+ * VSNAP_LIMIT_EXCEEDED naming the limit; the limits from options, the
+ * environment and the defaults; and a small file declaring a huge duration
+ * refused by the default limit instead of planning a million targets.
+ */
+
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { defaultLimits, limitEnv, shutdown, snapshot, VsnapError, type BackendName } from '../../src/index.js';
+import { longDeclaredVideo } from '../helpers/bad-inputs.js';
+import { fixtureNamed } from '../helpers/fixtures.js';
+import { canMake, fixturePath } from '../helpers/made-file.js';
+import { collect, failureOf } from '../helpers/snapshot-run.js';
+
+const backends: readonly BackendName[] = ['native', 'wasm'];
+// 320x240, 4 s at 30 fps.
+const clip = fixtureNamed('mp4-h264');
+const bombAvailable = await canMake(longDeclaredVideo);
+
+afterEach(() => {
+  for (const name of Object.values(limitEnv)) delete process.env[name];
+});
+afterAll(shutdown);
+
+function expectLimit(error: unknown, limit: string): void {
+  expect(error).toBeInstanceOf(VsnapError);
+  expect(error).toMatchObject({ code: 'VSNAP_LIMIT_EXCEEDED', message: expect.stringContaining(`(${limit})`) });
+}
+
+describe.each(backends)('on the %s backend', (backend) => {
+  it('refuses a plan of more targets than maxTargets, in both modes, and runs one at the limit', async () => {
+    const path = await fixturePath(clip);
+    for (const mode of ['exact', 'keyframe'] as const) {
+      const error = await failureOf(() => collect(path, { backend, mode, interval: 0.01, limits: { maxTargets: 399 } }));
+      expectLimit(error, 'maxTargets');
+      expect((error as Error).message).toContain('make 400 targets, more than the limit of 399');
+    }
+    const atLimit = await collect(path, { backend, interval: 0.01, limits: { maxTargets: 400 } });
+    expect(atLimit.outputs).toHaveLength(400);
+  });
+
+  it('refuses a video longer than maxDuration', async () => {
+    const error = await failureOf(async () => collect(await fixturePath(clip), { backend, limits: { maxDuration: 3.9 } }));
+    expectLimit(error, 'maxDuration');
+    expect((error as Error).message).toContain('lasts 4 s, more than the limit of 3.9 s');
+  });
+
+  it('refuses frames of more pixels than maxPixels, from the environment', async () => {
+    process.env[limitEnv.maxPixels] = String(320 * 240 - 1);
+    const error = await failureOf(async () => collect(await fixturePath(clip), { backend }));
+    expectLimit(error, 'maxPixels');
+    expect((error as Error).message).toContain('320x240 frames have 76800 pixels');
+    // The option wins over the environment.
+    expect((await collect(await fixturePath(clip), { backend, limits: { maxPixels: 320 * 240 } })).outputs).toHaveLength(4);
+  });
+
+  it.skipIf(!bombAvailable)('refuses a 3 kB file declaring 11.6 days by the default target limit', async () => {
+    const error = await failureOf(async () => collect(await fixturePath(longDeclaredVideo), { backend }));
+    expectLimit(error, 'maxTargets');
+    expect((error as Error).message).toContain(`more than the limit of ${defaultLimits.maxTargets}`);
+  });
+});
+
+describe('limit options', () => {
+  it.each([
+    [{ maxTargets: 0 }, 'limits.maxTargets'],
+    [{ maxTargets: 1.5 }, 'limits.maxTargets'],
+    [{ maxPixels: -1 }, 'limits.maxPixels'],
+    [{ maxDuration: Number.POSITIVE_INFINITY }, 'limits.maxDuration'],
+    [{ maxFrames: 10 }, 'limits.maxFrames'],
+    ['many', 'limits'],
+  ])('refuses %o at once, naming %s', (limits, option) => {
+    let thrown: unknown;
+    try {
+      snapshot('video.mp4', { limits: limits as never });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ code: 'VSNAP_INVALID_OPTION', option });
+  });
+
+  it('refuses a bad value in the environment, naming the variable', () => {
+    process.env[limitEnv.maxTargets] = 'lots';
+    expect(() => snapshot('video.mp4')).toThrow(expect.objectContaining({ code: 'VSNAP_INVALID_OPTION', option: limitEnv.maxTargets }));
+  });
+});
