@@ -3,6 +3,7 @@
 # AddressSanitizer and UndefinedBehaviorSanitizer:
 #
 #   npm run fuzz -- [--seconds N] [--containers mp4,mkv,...]
+#   bash scripts/fuzz.sh --build-only    (the fuzzer alone, for scripts/leaks.sh)
 #
 # N seconds in all (default 120), split evenly across the containers (default
 # all). Each container keeps its corpus in build/fuzz/corpus/<container>,
@@ -17,10 +18,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=120
+build_only=0
 containers=(mp4 mp4-hevc mov mkv webm-vp8 webm-vp9 webm-av1 avi flv flv1 ts)
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
+    --build-only) build_only=1; shift ;;
     --containers) IFS=, read -r -a containers <<< "$2"; shift 2 ;;
     *) echo "fuzz: unknown argument $1 (expected --seconds N, --containers a,b)" >&2; exit 2 ;;
   esac
@@ -47,6 +50,7 @@ if [ ! -x "$fuzzer" ] || [ -n "$(find "${sources[@]}" -newer "$fuzzer")" ]; then
     -Inative/core native/core/*.cpp native/fuzz/extract_fuzzer.cpp \
     $(pkg-config --cflags --libs libavformat libavcodec libswscale libavutil) -o "$fuzzer"
 fi
+[ "$build_only" = 0 ] || exit 0
 
 # Seeds: 64x48, 1 s at 10 fps, two GOPs, each container and codec the service accepts.
 seed() {

@@ -5,9 +5,10 @@
 // Each input is planned and decoded twice: exact mode from a scan, and
 // keyframe mode planned from the index where the container has one. A
 // vsnap::Error is the expected end of damaged data; anything else (a crash,
-// a sanitizer report, a hang, runaway memory) is a finding. The decoding of
-// each mode stops after a few outputs, so that time goes to more inputs
-// rather than to long valid ones.
+// a sanitizer report, a leak, a hang, runaway memory) is a finding. The
+// decoding of each mode stops after a few outputs, so that time goes to more
+// inputs rather than to long valid ones; $VSNAP_FUZZ_OUTPUTS raises that
+// (scripts/leaks.sh decodes whole fixtures through this harness).
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
@@ -24,7 +25,7 @@ extern "C" {
 
 namespace {
 
-constexpr int kMaxOutputs = 6;
+int maxOutputs = 6;
 constexpr double kInterval = 0.5;
 // The library's default limit (src/limits.ts): a plan of more targets is refused.
 constexpr int64_t kMaxTargets = 100000;
@@ -37,7 +38,7 @@ void extract(const uint8_t* data, size_t size, vsnap::SamplingMode mode, vsnap::
     decoder.start(work, false);
     std::vector<uint8_t> rgb(decoder.frameBytes());
     vsnap::OutputFrame out;
-    for (int i = 0; i < kMaxOutputs && decoder.next(rgb.data(), rgb.size(), out); ++i) {
+    for (int i = 0; i < maxOutputs && decoder.next(rgb.data(), rgb.size(), out); ++i) {
     }
   } catch (const vsnap::Error&) {
     // A documented refusal of bad data.
@@ -48,6 +49,9 @@ void extract(const uint8_t* data, size_t size, vsnap::SamplingMode mode, vsnap::
 
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
   av_log_set_level(AV_LOG_QUIET);
+  if (const char* outputs = std::getenv("VSNAP_FUZZ_OUTPUTS")) {
+    maxOutputs = std::atoi(outputs);
+  }
   return 0;
 }
 

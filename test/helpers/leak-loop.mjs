@@ -1,0 +1,40 @@
+// The child process of test/engine/leaks.test.ts (run with --expose-gc):
+//   node --expose-gc leak-loop.mjs BACKEND ROUNDS INPUT...
+// Extracts from every input in both modes and both formats, ROUNDS times;
+// after each round stops the worker pools, collects garbage and notes the
+// resident memory.
+// Prints one JSON line: { rssMiB: [...], runs, failures }.
+import { snapshot, shutdown } from '../../dist/index.js';
+
+const [backend, roundsText, ...inputs] = process.argv.slice(2);
+const rounds = Number(roundsText);
+const rssMiB = [];
+let runs = 0;
+let failures = 0;
+
+for (let round = 0; round < rounds; round++) {
+  for (const input of inputs) {
+    for (const mode of ['exact', 'keyframe']) {
+      for (const format of ['jpg', 'png']) {
+        runs++;
+        try {
+          for await (const image of snapshot(input, { backend, mode, format, interval: 0.5 })) {
+            if (image.data.length === 0) throw new Error(`an empty image from ${input}`);
+          }
+        } catch (error) {
+          if (typeof error?.code !== 'string' || !error.code.startsWith('VSNAP_')) throw error;
+          failures++;
+        }
+      }
+    }
+  }
+  // The worker threads (encode, wasm decode) collect their own garbage on their own schedule:
+  // stopping them lets go of what they hold, and the next round starts new ones.
+  await shutdown();
+  // Twice: a first collection can leave finalizers to run before memory is returned.
+  globalThis.gc();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  globalThis.gc();
+  rssMiB.push(process.memoryUsage().rss / (1024 * 1024));
+}
+console.log(JSON.stringify({ rssMiB, runs, failures }));
