@@ -16,7 +16,6 @@
 //
 // --quick runs each load for 3 s and 3 sync rounds (15 otherwise: the machine is noisy): a smoke run, not figures to quote.
 // Results: bench/results/http-<ISO date>.json and a Markdown table on stdout.
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -24,6 +23,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { post, startService, waitForTask } from './lib/service.mjs';
 import { ensureClip720p } from './lib/video.mjs';
 import { assertVsnapBuilt } from './lib/vsnap-build.mjs';
 
@@ -45,7 +45,7 @@ const clipBytes = await readFile(clip);
 await mkdir(cacheDir, { recursive: true });
 const workDir = await mkdtemp(join(cacheDir, 'http-'));
 const key = 'vs-bench-0123456789abcdefghijklmnop';
-const server = await startService(workDir, key);
+const server = await startService(repoRoot, workDir, [{ key, name: 'bench', qps: 1_000_000 }]);
 try {
   const results = { date: new Date().toISOString(), machine: machine(), url: server.url };
   await mkdir(join(workDir, 'data/oss/bench'), { recursive: true });
@@ -136,64 +136,6 @@ try {
   await server.stop();
   await shutdown();
   await rm(workDir, { recursive: true, force: true });
-}
-
-async function startService(dir, apiKey) {
-  const keysFile = join(dir, 'keys.json');
-  await writeFile(keysFile, JSON.stringify({ keys: [{ key: apiKey, name: 'bench', qps: 1_000_000 }] }), { mode: 0o600 });
-  const configFile = join(dir, 'config.json');
-  // The task queue limit is raised so that the create load measures accepting, not refusing with 503.
-  await writeFile(configFile, JSON.stringify({ keysFile, shutdownGraceMs: 1000, maxQueuedTasks: 1_000_000 }));
-  const child = spawn(process.execPath, [join(repoRoot, 'bin/vsnap'), 'serve', '--port', '0', '--data-dir', join(dir, 'data'), '--config', configFile], {
-    cwd: repoRoot,
-    env: { ...process.env, VSNAP_API_KEYS: '', VSNAP_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const url = await new Promise((resolve, reject) => {
-    let pending = '';
-    const onData = (chunk) => {
-      pending += chunk;
-      const match = /^listening on (http:\/\/\S+)$/m.exec(pending);
-      if (match) {
-        // Logs are drained, never kept: the service writes them as it would in production.
-        child.stdout.off('data', onData);
-        child.stdout.resume();
-        resolve(match[1]);
-      }
-    };
-    child.stdout.setEncoding('utf8').on('data', onData);
-    exited.then((code) => reject(new Error(`vsnap serve exited (${code}) before listening`)));
-  });
-  return {
-    url,
-    async stop() {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-function post(url, headers, body, agent) {
-  return new Promise((resolve, reject) => {
-    const request = http.request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': body.length } }, (response) => {
-      const chunks = [];
-      response.on('data', (chunk) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
-      response.on('error', reject);
-    });
-    request.on('error', reject);
-    request.end(body);
-  });
-}
-
-async function waitForTask(api, headers, taskId) {
-  for (;;) {
-    const body = await (await fetch(`${api('async/task-status')}?task_id=${taskId}`, { headers })).json();
-    if (body.result?.status === 'SUCCESS') return;
-    if (body.result?.status !== 'PENDING') throw new Error(`task ${taskId}: ${JSON.stringify(body)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 async function load(options) {
