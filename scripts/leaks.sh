@@ -6,7 +6,7 @@
 #    and each cut at half its length, so that decoding fails half-way. Any
 #    definite leak fails the run.
 # 2. The process's memory settles: test/engine/leaks.test.ts extracts from
-#    every kind of fixture many times over in one process, on both backends.
+#    every kind of fixture many times over in one process (native backend).
 #
 # Run after the tests have made their fixtures (npm test), or it makes them.
 set -euo pipefail
