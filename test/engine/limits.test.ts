@@ -2,13 +2,14 @@
  * The limits of a run (src/limits.ts), on both backends: a plan of too many
  * targets, a video too long, frames too large, each refused with
  * VSNAP_LIMIT_EXCEEDED naming the limit; the limits from options, the
- * environment and the defaults; and a small file declaring a huge duration
- * refused by the default limit instead of planning a million targets.
+ * environment and the defaults; and two bombs refused by the default limits:
+ * a small file declaring a huge duration (instead of planning a million
+ * targets) and one declaring a huge frame (before a frame buffer is made).
  */
 
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { defaultLimits, limitEnv, shutdown, snapshot, VsnapError, type BackendName } from '../../src/index.js';
-import { longDeclaredVideo } from '../helpers/bad-inputs.js';
+import { hugeFrameVideo, longDeclaredVideo } from '../helpers/bad-inputs.js';
 import { fixtureNamed } from '../helpers/fixtures.js';
 import { canMake, fixturePath } from '../helpers/made-file.js';
 import { collect, failureOf } from '../helpers/snapshot-run.js';
@@ -17,6 +18,7 @@ const backends: readonly BackendName[] = ['native', 'wasm'];
 // 320x240, 4 s at 30 fps.
 const clip = fixtureNamed('mp4-h264');
 const bombAvailable = await canMake(longDeclaredVideo);
+const hugeFrameAvailable = await canMake(hugeFrameVideo);
 
 afterEach(() => {
   for (const name of Object.values(limitEnv)) delete process.env[name];
@@ -53,6 +55,12 @@ describe.each(backends)('on the %s backend', (backend) => {
     expect((error as Error).message).toContain('320x240 frames have 76800 pixels');
     // The option wins over the environment.
     expect((await collect(await fixturePath(clip), { backend, limits: { maxPixels: 320 * 240 } })).outputs).toHaveLength(4);
+  });
+
+  it.skipIf(!hugeFrameAvailable)('refuses a 0.4 MB file of one 12000x12000 frame by the default pixel limit', async () => {
+    const error = await failureOf(async () => collect(await fixturePath(hugeFrameVideo), { backend }));
+    expectLimit(error, 'maxPixels');
+    expect((error as Error).message).toContain(`12000x12000 frames have 144000000 pixels, more than the limit of ${defaultLimits.maxPixels}`);
   });
 
   it.skipIf(!bombAvailable)('refuses a 3 kB file declaring 11.6 days by the default target limit', async () => {

@@ -55,8 +55,16 @@ export const longDeclaredVideo: MadeFile = {
   encode: [...testsrc2(64, 48, 1, 2), '-vf', 'setpts=N*1000000/TB', '-fps_mode', 'passthrough', ...x264(), '-pix_fmt', 'yuv420p'],
 };
 
+/** A bomb of space: one black 12000x12000 frame, 0.4 MB of file for 144 megapixels (432 MB as RGB). */
+export const hugeFrameVideo: MadeFile = {
+  name: 'bomb-huge-frame',
+  ext: 'mp4',
+  encoder: 'libx264',
+  encode: ['-f', 'lavfi', '-i', 'color=black:s=12000x12000:d=0.04', '-frames:v', '1', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'],
+};
+
 /** Every file above, for the global setup to make. */
-export const badInputSources: readonly MadeFile[] = [...audioOnlyFiles, stillImage, faststartMp4, longDeclaredVideo];
+export const badInputSources: readonly MadeFile[] = [...audioOnlyFiles, stillImage, faststartMp4, longDeclaredVideo, hugeFrameVideo];
 
 /** The first `fraction` of the file's bytes. */
 export async function truncatedBytes(file: MadeFile, fraction: number): Promise<Buffer> {
