@@ -314,6 +314,10 @@ std::shared_ptr<Work> Decoder::plan(SamplingMode mode, double intervalSeconds, P
     throw Error(ErrorCode::Internal, "plan: the interval must be a positive number");
   }
   const AVRational interval = av_d2q(intervalSeconds, 1 << 24);
+  // Below about 2^-32 s (or past INT_MAX s) the rational degenerates; a step of 0 would never end a plan.
+  if (interval.num <= 0 || interval.den <= 0) {
+    throw Error(ErrorCode::Internal, "plan: the interval is outside what can be planned");
+  }
   auto work = std::make_shared<Work>();
   work->mode = mode;
   const bool fromIndex = mode == SamplingMode::Keyframe && planning == Planning::IndexWhereExact &&

@@ -84,6 +84,20 @@ describe('a constant-rate stream (25 fps, a keyframe every second)', () => {
     // Targets 0.7 and 1.4 both pick the keyframe at 1 s, 2.8 and 3.5 the one at 3 s.
     expect(timeline.plan('keyframe', 0.7).map((t) => t.frameIndex)).toEqual([0, 25, 50, 75]);
   });
+
+  it('counts its targets, and refuses an interval whose rational is 0 instead of looping without end', () => {
+    expect(timeline.targetCount(1)).toBe(4);
+    expect(timeline.targetCount(0.7)).toBe(6);
+    for (const act of [() => timeline.plan('exact', 1e-12), () => timeline.plan('keyframe', 1e-12), () => timeline.targetCount(1e-12)]) {
+      expect(act).toThrow(expect.objectContaining({ code: 'VSNAP_INTERNAL', message: expect.stringContaining('outside what can be planned') }));
+    }
+  });
+
+  it('finds a frame by its pts, and lists the keyframes by pts', () => {
+    expect(timeline.frameIndexOf(52n * 512n)).toBe(52);
+    expect(timeline.frameIndexOf(52n * 512n + 1n)).toBe(-1);
+    expect(timeline.keyframePts()).toEqual([0n, 12800n, 25600n, 38400n]);
+  });
 });
 
 describe('decode order and display order', () => {

@@ -26,7 +26,7 @@
 
 import type { SamplingMode } from '../../options.js';
 import type { WasmProbe } from './probe-output.js';
-import type { PlannedTarget } from './timeline.js';
+import type { PlannedTarget, Timeline } from './timeline.js';
 
 /** What one ffmpeg invocation decodes; the worker runs it (wasm-ffmpeg.ts). */
 export interface DecodeRun {
@@ -52,61 +52,34 @@ export const maxRunBytes = 48 * 1024 * 1024;
 /** 3 * AV_TIME_BASE / 23 in ffmpeg_opt.c, in microseconds (integer division there). */
 const dtsHeuristicMicros = 130434;
 
-/** The displayed frames of a probe: pts in display order, and where each packet sits in decode order. */
+/**
+ * What runs need of a probe beyond its timeline: where each packet sits in
+ * decode order, and the keyframes' packets to seek to.
+ */
 export class PacketIndex {
-  /** Displayed frame times (pts, else dts), display order: frame i is `displayed[i]`. */
-  readonly displayed: bigint[];
+  readonly #timeline: Timeline;
   readonly #decodePosition = new Map<bigint, number>();
   readonly #keyPositions: number[] = [];
-  /** Display-order position of each displayed keyframe, by its time. */
-  readonly #keyframeOrdinals = new Map<bigint, number>();
+  /** Display-order position of each displayed keyframe, by its pts. */
+  readonly #keyframeOrdinals: Map<bigint, number>;
   readonly #probe: WasmProbe;
 
-  constructor(probe: WasmProbe) {
+  /** `timeline` is Timeline.fromProbe(probe). */
+  constructor(probe: WasmProbe, timeline: Timeline) {
     this.#probe = probe;
-    const displayed: bigint[] = [];
+    this.#timeline = timeline;
     probe.packets.forEach((packet, position) => {
       const time = packet.pts ?? packet.dts;
       if (time === undefined) return;
       if (packet.keyframe) this.#keyPositions.push(position);
-      if (packet.discard) return;
-      displayed.push(time);
-      if (!this.#decodePosition.has(time)) this.#decodePosition.set(time, position);
+      if (!packet.discard && !this.#decodePosition.has(time)) this.#decodePosition.set(time, position);
     });
-    this.displayed = displayed.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const shownKeys = probe.packets
-      .filter((p) => p.keyframe && !p.discard && (p.pts ?? p.dts) !== undefined)
-      .map((p) => (p.pts ?? p.dts)!)
-      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    shownKeys.forEach((time, ordinal) => this.#keyframeOrdinals.set(time, ordinal));
+    this.#keyframeOrdinals = new Map(timeline.keyframePts().map((pts, ordinal) => [pts, ordinal]));
   }
 
   /** Position of the keyframe at `time` among the displayed keyframes in display order; -1 for no keyframe. */
   keyframeOrdinal(time: bigint): number {
     return this.#keyframeOrdinals.get(time) ?? -1;
-  }
-
-  /** Display index of the frame at `time`, or -1 when no displayed frame has it. */
-  frameIndexOf(time: bigint): number {
-    let lo = 0;
-    let hi = this.displayed.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.displayed[mid] < time) lo = mid + 1;
-      else hi = mid;
-    }
-    return this.displayed[lo] === time ? lo : -1;
-  }
-
-  /** The last keyframe (discarded ones included) shown no later than `time`: where decoding it starts (Timeline::decodeStartFor). */
-  decodeStartFor(time: bigint): bigint | undefined {
-    let start: bigint | undefined;
-    for (const position of this.#keyPositions) {
-      const key = this.#probe.packets[position];
-      const keyTime = key.pts ?? key.dts!;
-      if (keyTime <= time && (start === undefined || keyTime > start)) start = keyTime;
-    }
-    return start;
   }
 
   /** Position in decode order of the displayed frame at `time`. */
@@ -136,9 +109,10 @@ export class PacketIndex {
 
   /** The select window of displayed frame `frameIndex`: up to, not including, halfway to each neighbour. */
   windowOf(frameIndex: number): { from: bigint; to: bigint } {
-    const pts = this.displayed[frameIndex];
-    const before = frameIndex > 0 ? this.displayed[frameIndex - 1] : undefined;
-    const after = frameIndex + 1 < this.displayed.length ? this.displayed[frameIndex + 1] : undefined;
+    const displayed = this.#timeline.framePts;
+    const pts = displayed[frameIndex];
+    const before = frameIndex > 0 ? displayed[frameIndex - 1] : undefined;
+    const after = frameIndex + 1 < displayed.length ? displayed[frameIndex + 1] : undefined;
     const reachBelow = before === undefined ? undefined : (pts - before - 1n) / 2n;
     const reachAbove = after === undefined ? undefined : (after - pts - 1n) / 2n;
     // A frame with one neighbour gets the same reach on its other side.

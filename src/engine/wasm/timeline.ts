@@ -14,6 +14,7 @@
 
 import { corruptInput, internal, limitExceeded } from '../../errors.js';
 import type { SamplingMode } from '../../options.js';
+import type { WasmProbe } from './probe-output.js';
 
 /** A demuxed packet of the video stream; structurally a WasmPacket (probe-output.ts). */
 export interface TimelinePacket {
@@ -107,8 +108,29 @@ export class Timeline {
     return new Timeline(timeBase, shown.map((f) => f.pts), shown.map((f) => f.key), allKeyPts, end);
   }
 
+  /** Timeline.fromPackets over a probe's packets, with the fallback duration of its frame rate. */
+  static fromProbe({ stream, packets }: WasmProbe): Timeline {
+    return Timeline.fromPackets(packets, stream.timeBase, fallbackDuration(stream.averageFrameRate, stream.timeBase));
+  }
+
   get frameCount(): number {
     return this.#pts.length;
+  }
+
+  /** The displayed frames' pts in display order: frame i shows at `framePts[i]`. */
+  get framePts(): readonly bigint[] {
+    return this.#pts;
+  }
+
+  /** The display index of the frame with `pts`; -1 when no displayed frame has it. */
+  frameIndexOf(pts: bigint): number {
+    const at = firstAbove(this.#pts.length, (i) => this.#pts[i] >= pts);
+    return this.#pts[at] === pts ? at : -1;
+  }
+
+  /** The pts of the displayed keyframes, in display order. */
+  keyframePts(): bigint[] {
+    return this.#pts.filter((_, i) => this.#key[i]);
   }
 
   /** The first displayed frame's pts. */
@@ -153,7 +175,7 @@ export class Timeline {
 
   /** Timeline::targetCount: how many targets t_k = k * interval the stream has; plan() loops over each. */
   targetCount(intervalSeconds: number): number {
-    const interval = intervalRational(intervalSeconds);
+    const interval = plannableInterval(intervalSeconds);
     const span = (this.#end - this.origin) * BigInt(this.timeBase.num) * interval.den;
     const step = interval.num * BigInt(this.timeBase.den);
     return span <= 0n ? 0 : Number((span + step - 1n) / step);
@@ -161,10 +183,7 @@ export class Timeline {
 
   /** The outputs for targets every `intervalSeconds` (finite, > 0), in plan order. */
   plan(mode: SamplingMode, intervalSeconds: number): PlannedTarget[] {
-    if (!(intervalSeconds > 0) || !Number.isFinite(intervalSeconds)) {
-      throw internal('plan: the interval must be a positive number');
-    }
-    const interval = intervalRational(intervalSeconds);
+    const interval = plannableInterval(intervalSeconds);
     // Frame times and target times in units of 1 / (timeBase.den * interval.den) seconds.
     const ptsFactor = BigInt(this.timeBase.num) * interval.den;
     const targetStep = interval.num * BigInt(this.timeBase.den);
@@ -253,6 +272,15 @@ export function checkDeclaredEnd(declaredEndSeconds: number, timeline: Timeline)
         secondsText(Number(timeline.end - timeline.origin) * tb),
     );
   }
+}
+
+/** The interval's rational as Decoder::plan checks it: positive, finite, and not so small or large that it degenerates. */
+function plannableInterval(seconds: number): Rational {
+  if (!(seconds > 0) || !Number.isFinite(seconds)) throw internal('plan: the interval must be a positive number');
+  const interval = intervalRational(seconds);
+  // Below about 2^-32 s (or past INT_MAX s) the rational degenerates; a step of 0 would never end a plan.
+  if (interval.num <= 0n || interval.den <= 0n) throw internal('plan: the interval is outside what can be planned');
+  return interval;
 }
 
 /** Decoder::checkTargetCount: refuses a plan of more than `maxTargets` targets before it is made. */

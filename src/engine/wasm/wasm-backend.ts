@@ -30,7 +30,7 @@ import type { DecodeResult, DecodeTask, ProbeResult, TaskFailure } from './decod
 import { PacketIndex, planRuns, type PlannedRun } from './decode-runs.js';
 import { loadInputBytes } from './input-bytes.js';
 import { declaredEndTime, type WasmProbe } from './probe-output.js';
-import { checkDeclaredEnd, checkTargetCount, fallbackDuration, Timeline } from './timeline.js';
+import { checkDeclaredEnd, checkTargetCount, Timeline } from './timeline.js';
 
 export function createWasmBackend(): Backend {
   return {
@@ -96,7 +96,7 @@ async function openInput(input: BackendInput, signal: AbortSignal | undefined): 
   const bytes = await loadInputBytes(input, signal);
   const { probe } = await runTask<ProbeResult>({ kind: 'probe', input: bytes }, signal);
   const { stream } = probe;
-  const timeline = Timeline.fromPackets(probe.packets, stream.timeBase, fallbackDuration(stream.averageFrameRate, stream.timeBase));
+  const timeline = Timeline.fromProbe(probe);
   // As the native engine computes it: ticks times av_q2d(time base).
   const seconds = (ticks: bigint) => Number(ticks) * (stream.timeBase.num / stream.timeBase.den);
   checkDeclaredEnd(declaredEndTime(stream, seconds(timeline.origin)), timeline);
@@ -156,7 +156,7 @@ class WasmExtractor implements Extractor {
     this.#width = info.width;
     this.#height = info.height;
     this.#frameBytes = info.width * info.height * 3;
-    this.#runs = planRuns(new PacketIndex(probe), targets, mode, this.#frameBytes);
+    this.#runs = planRuns(new PacketIndex(probe, timeline), targets, mode, this.#frameBytes);
     const lanes = Math.max(1, Math.min(this.#options.lanes ?? 1, this.#runs.length));
     this.#lanes = Array.from({ length: lanes }, () => ({ started: 0, current: undefined, upcoming: undefined }));
     return { info, outputCount: targets.length, frameBytes: this.#frameBytes, lanes };

@@ -26,6 +26,7 @@ import { loadCore, type CoreLoader, type FfmpegCore } from './core-module.js';
 import { formatWhitelist, sniffContainer } from './container-sniff.js';
 import { readProbeOutput, type WasmProbe } from './probe-output.js';
 import { PacketIndex, type DecodeRun } from './decode-runs.js';
+import { Timeline } from './timeline.js';
 
 export interface WasmFrame {
   /** Display size when rotated, else coded size. */
@@ -116,11 +117,13 @@ export class WasmFfmpeg {
    */
   async decodeFrame(pts: bigint, options: DecodeFrameOptions = {}): Promise<WasmFrame> {
     const input = this.#inputFor('decodeFrame');
-    const index = new PacketIndex(await this.probe());
-    const frameIndex = index.frameIndexOf(pts);
+    const probe = await this.probe();
+    const timeline = Timeline.fromProbe(probe);
+    const frameIndex = timeline.frameIndexOf(pts);
     if (frameIndex < 0) throw invalidOption('pts', "the pts of a shown packet of the input's video stream", pts);
+    const index = new PacketIndex(probe, timeline);
     const run: DecodeRun = {
-      seekSeconds: index.startOf(index.decodeStartFor(pts)).seekSeconds,
+      seekSeconds: index.startOf(timeline.decodeStartFor(pts)).seekSeconds,
       keyframesOnly: false,
       windows: [index.windowOf(frameIndex)],
     };
