@@ -130,10 +130,13 @@ export function rateQuotaExceeded(requestsPerSecond: number, retryAfterSeconds =
   );
 }
 
-export function throttled(retryAfterSeconds = 1): ApiError {
-  return new ApiError('Throttling', `The request was throttled; retry after ${retryAfterSeconds} s`, {
-    retryAfterSeconds,
-  });
+/**
+ * The key has as many unfinished tasks as it may (`reason`, from the task
+ * floor, says how many). Its own doing, so 429, but not its request rate:
+ * the platform's plain `Throttling`.
+ */
+export function throttled(reason: string, retryAfterSeconds = 1): ApiError {
+  return new ApiError('Throttling', reason, { retryAfterSeconds });
 }
 
 export function serviceUnavailable(retryAfterSeconds: number): ApiError {

@@ -5,9 +5,10 @@
  * - `VSNAP_API_KEYS`: comma-separated keys, each optionally `KEY:QPS`
  *   (`vs-abc…,vs-def…:20`). No spaces; an empty entry is an error.
  * - the keys file (`keysFile` in the configuration), JSON:
- *     { "keys": [ { "key": "vs-…", "name": "ci", "qps": 20 }, … ] }
- *   `key` is required, `name` and `qps` are optional, other fields are
- *   refused, and the list may not be empty. Keep the file mode 0600.
+ *     { "keys": [ { "key": "vs-…", "name": "ci", "qps": 20, "maxTasks": 10 }, … ] }
+ *   `key` is required, `name`, `qps` and `maxTasks` are optional, other
+ *   fields are refused, and the list may not be empty. Keep the file mode
+ *   0600.
  * - neither: a key generated on first start into `DATA_DIR/api-key` (mode
  *   0600) and reused on every later start, so `vsnap serve` works with no
  *   setup; the caller prints it once, when `created`. Once keys are
@@ -16,7 +17,8 @@
  * A key is an RFC 6750 bearer token (A-Z a-z 0-9 - . _ ~ + /, then optional
  * `=`) of 16 to 256 characters: shorter keys are guessable, and any other
  * character could not be sent as `Bearer <key>`. A key's rate is its `qps`,
- * else the configured default. Keys are unique, and so are names.
+ * else the configured default; its limit of unfinished tasks is its
+ * `maxTasks`, else the configured default. Keys are unique, and so are names.
  *
  * Keys never appear in logs or error messages: an authenticated key is known
  * by its `id`, its configured name, else `sha256:` and the first 12 hex
@@ -35,18 +37,28 @@ import path from 'node:path';
 
 import { invalidApiKey } from './api-error.js';
 import { ConfigError, type ServeConfig } from './config.js';
+import { maxTasksCeiling } from './config-settings.js';
 import { maxQps } from './rate-limit.js';
 
 export interface AuthenticatedKey {
   /** The key's label for logs and rate limiting; never the key. */
   readonly id: string;
   readonly qps: number;
+  readonly maxTasks: number;
+}
+
+/** What a key without its own settings gets. */
+export interface KeyDefaults {
+  qps: number;
+  maxTasks: number;
 }
 
 export interface ApiKeySpec {
   key: string;
   /** Requests per second; the ring's default when absent. */
   qps?: number;
+  /** Unfinished tasks at once; the ring's default when absent. */
+  maxTasks?: number;
   /** The key's id; derived from its digest when absent. */
   name?: string;
   /** Where the key was configured, for error messages (`entry 2 of VSNAP_API_KEYS`). */
@@ -84,7 +96,7 @@ export class KeyRing {
   }
 
   /** Checks every spec; throws ConfigError for a bad key, qps or name, or a duplicate. */
-  static of(specs: readonly ApiKeySpec[], defaultQps: number): KeyRing {
+  static of(specs: readonly ApiKeySpec[], defaults: KeyDefaults): KeyRing {
     const entries: Entry[] = [];
     for (const spec of specs) {
       const defect = keyDefect(spec.key);
@@ -94,6 +106,12 @@ export class KeyRing {
       if (spec.qps !== undefined && !(Number.isInteger(spec.qps) && spec.qps >= 1 && spec.qps <= maxQps)) {
         throw new ConfigError(
           `Expected an integer from 1 to ${maxQps} for the qps of ${spec.source} but received ${String(spec.qps)}`,
+          'apiKeys',
+        );
+      }
+      if (spec.maxTasks !== undefined && !(Number.isInteger(spec.maxTasks) && spec.maxTasks >= 1 && spec.maxTasks <= maxTasksCeiling)) {
+        throw new ConfigError(
+          `Expected an integer from 1 to ${maxTasksCeiling} for the maxTasks of ${spec.source} but received ${String(spec.maxTasks)}`,
           'apiKeys',
         );
       }
@@ -110,7 +128,8 @@ export class KeyRing {
         const what = twin.digest.equals(digest) ? 'the same key' : `the same name ${JSON.stringify(id)}`;
         throw new ConfigError(`${spec.source} has ${what} as ${twin.source}; keys and names must be unique`, 'apiKeys');
       }
-      entries.push({ digest, identity: Object.freeze({ id, qps: spec.qps ?? defaultQps }), source: spec.source });
+      const identity = Object.freeze({ id, qps: spec.qps ?? defaults.qps, maxTasks: spec.maxTasks ?? defaults.maxTasks });
+      entries.push({ digest, identity, source: spec.source });
     }
     return new KeyRing(entries);
   }
@@ -171,7 +190,7 @@ export function readKeysFile(file: string): ApiKeySpec[] {
     isPlainObject(parsed) && Object.keys(parsed).every((field) => field === 'keys') ? parsed.keys : undefined;
   if (!Array.isArray(keys) || keys.length === 0) {
     throw new ConfigError(
-      `Expected {"keys": [{"key": ..., "name"?: ..., "qps"?: ...}, ...]} with at least one key in the keys file ${file}`,
+      `Expected {"keys": [{"key": ..., "name"?: ..., "qps"?: ..., "maxTasks"?: ...}, ...]} with at least one key in the keys file ${file}`,
       'keysFile',
     );
   }
@@ -181,7 +200,7 @@ export function readKeysFile(file: string): ApiKeySpec[] {
     const defect = keyEntryDefect(item);
     if (defect !== undefined) {
       throw new ConfigError(
-        `Expected {"key": string, "name"?: string, "qps"?: number} for ${source} but received ${defect}`,
+        `Expected {"key": string, "name"?: string, "qps"?: number, "maxTasks"?: number} for ${source} but received ${defect}`,
         'keysFile',
       );
     }
@@ -189,6 +208,7 @@ export function readKeysFile(file: string): ApiKeySpec[] {
       key: item.key as string,
       name: item.name as string | undefined,
       qps: item.qps as number | undefined,
+      maxTasks: item.maxTasks as number | undefined,
       source,
     };
   });
@@ -253,7 +273,7 @@ export interface LoadedKeyRing {
 
 /** The service's keys from `VSNAP_API_KEYS` (empty counts as unset) and the keys file, else the generated key. */
 export function loadKeyRing(
-  config: Pick<ServeConfig, 'keysFile' | 'defaultQps' | 'dataDir'>,
+  config: Pick<ServeConfig, 'keysFile' | 'defaultQps' | 'maxTasksPerKey' | 'dataDir'>,
   env: Readonly<Record<string, string | undefined>>,
 ): LoadedKeyRing {
   const variable = env.VSNAP_API_KEYS;
@@ -261,9 +281,10 @@ export function loadKeyRing(
     ...(variable === undefined || variable === '' ? [] : parseApiKeysVariable(variable)),
     ...(config.keysFile === undefined ? [] : readKeysFile(config.keysFile)),
   ];
-  if (specs.length > 0) return { keyRing: KeyRing.of(specs, config.defaultQps), generated: undefined };
+  const defaults = { qps: config.defaultQps, maxTasks: config.maxTasksPerKey };
+  if (specs.length > 0) return { keyRing: KeyRing.of(specs, defaults), generated: undefined };
   const generated = ensureGeneratedKey(config.dataDir);
-  const keyRing = KeyRing.of([{ key: generated.key, name: 'generated', source: generated.path }], config.defaultQps);
+  const keyRing = KeyRing.of([{ key: generated.key, name: 'generated', source: generated.path }], defaults);
   return { keyRing, generated };
 }
 
@@ -278,11 +299,12 @@ function keyDefect(key: string): string | undefined {
 
 /** What is wrong with one entry of a keys file's list, or undefined when its fields have the right types. */
 function keyEntryDefect(item: Record<string, unknown>): string | undefined {
-  const unknown = Object.keys(item).find((field) => !['key', 'name', 'qps'].includes(field));
+  const unknown = Object.keys(item).find((field) => !['key', 'name', 'qps', 'maxTasks'].includes(field));
   if (unknown !== undefined) return `the unknown field ${JSON.stringify(unknown)}`;
   if (typeof item.key !== 'string') return 'no "key" string';
   if (item.name !== undefined && typeof item.name !== 'string') return 'a "name" that is not a string';
   if (item.qps !== undefined && typeof item.qps !== 'number') return 'a "qps" that is not a number';
+  if (item.maxTasks !== undefined && typeof item.maxTasks !== 'number') return 'a "maxTasks" that is not a number';
   return undefined;
 }
 

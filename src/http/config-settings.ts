@@ -29,6 +29,8 @@ export interface ServeConfig {
   /** Absolute; the config file that was read, when one was. */
   configFile: string | undefined;
   defaultQps: number;
+  /** Unfinished tasks a key without its own `maxTasks` may have at once. */
+  maxTasksPerKey: number;
   workers: number;
   maxQueuedTasks: number;
   maxQueuedSync: number;
@@ -54,6 +56,9 @@ export interface ServeConfig {
   maxTargets: number;
 }
 
+/** The highest `maxTasks` a key or the default may be given; it only catches a mistyped setting. */
+export const maxTasksCeiling = 1_000_000_000;
+
 export type StorageKind = 'local' | 's3';
 
 export type ServeFlag = 'port' | 'host' | 'data-dir' | 'config' | 'storage' | 'queue' | 'backend';
@@ -75,6 +80,7 @@ export const serveDefaults = Object.freeze({
   port: 8080,
   dataDir: 'data',
   defaultQps: 5,
+  maxTasksPerKey: 100,
   maxQueuedTasks: 10_000,
   syncQueuePerWorker: 2,
   jobTimeoutMs: 10 * 60_000,
@@ -218,6 +224,11 @@ export const settings: { readonly [K in SettingName]: Setting<NonNullable<ServeC
     rule: integer(1, maxQps),
     default: String(serveDefaults.defaultQps),
     description: 'requests per second allowed to a key without its own qps',
+  },
+  maxTasksPerKey: {
+    rule: integer(1, maxTasksCeiling),
+    default: String(serveDefaults.maxTasksPerKey),
+    description: 'unfinished tasks (async PENDING, sync running) a key without its own maxTasks may have; one more answers 429 Throttling',
   },
   workers: {
     env: 'VSNAP_WORKERS',

@@ -99,6 +99,7 @@ export function loadServeConfig(options: LoadServeConfigOptions): ServeConfig {
     keysFile: given('keysFile'),
     configFile,
     defaultQps: given('defaultQps') ?? serveDefaults.defaultQps,
+    maxTasksPerKey: given('maxTasksPerKey') ?? serveDefaults.maxTasksPerKey,
     workers,
     maxQueuedTasks: given('maxQueuedTasks') ?? serveDefaults.maxQueuedTasks,
     maxQueuedSync: given('maxQueuedSync') ?? serveDefaults.syncQueuePerWorker * workers,

@@ -11,6 +11,8 @@ export interface Caller {
   id: string;
   /** Requests per second this key may make. */
   qps: number;
+  /** Unfinished tasks this key may have at once. */
+  maxTasks: number;
 }
 
 export interface RequestContext {

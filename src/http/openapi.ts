@@ -209,7 +209,11 @@ export const openApiDocument = {
       ),
       TaskNotExist: failure('No task with this id in this workspace', ['BadRequest.TaskNotExist']),
       NotFound: failure('No route answers this method and path', ['NotFound']),
-      TooManyRequests: failure("The key's requests per second are used up", codesOf(429), true),
+      TooManyRequests: failure(
+        "The key's requests per second are used up (Throttling.RateQuota), or it has as many unfinished tasks as it may (Throttling)",
+        codesOf(429),
+        true,
+      ),
       InternalServerError: failure('An internal error; the message holds no detail. Retry later', codesOf(500)),
       ServiceUnavailable: failure(
         'The service is at capacity (its queue is full); retry after Retry-After',

@@ -13,6 +13,10 @@
  * count as `usage.image_count` and also as `usage.image`, the spelling of
  * the document's examples. `result.status` of a running task is PENDING:
  * the document has no other state for it.
+ *
+ * Each key may have `maxTasks` unfinished tasks at once (its async tasks
+ * not yet finished, its sync calls running): one more is 429 Throttling,
+ * before anything is accepted.
  */
 
 import { type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express';
@@ -20,9 +24,9 @@ import { type NextFunction, type Request, type RequestHandler, type Response, Ro
 import type { Store } from '../storage/store.js';
 import { TaskError } from '../tasks/errors.js';
 import type { JobResult } from '../tasks/job.js';
-import type { TaskQueue, TaskRecord } from '../tasks/queue.js';
+import type { TaskOwner, TaskQueue, TaskRecord } from '../tasks/queue.js';
 import { invalidParameter, serviceIdNotExist, taskNotExist } from './api-error.js';
-import { contextOf, latencyOf } from './context.js';
+import { type Caller, contextOf, latencyOf } from './context.js';
 import { createTaskId, isTaskId, successResponse, type Usage } from './envelope.js';
 import { apiErrorOfTask, jobOf } from './snapshot-job.js';
 import { parseSnapshotRequest } from './snapshot-request.js';
@@ -59,7 +63,7 @@ export function snapshotRoutes({ tasks, store, authenticated, json }: RouteOptio
     const job = await jobOf(taskId, request, store);
     let result: JobResult;
     try {
-      result = await tasks.execute(job);
+      result = await tasks.execute(job, ownerOf(res));
     } catch (error) {
       throw apiErrorOfTask(error);
     }
@@ -75,7 +79,7 @@ export function snapshotRoutes({ tasks, store, authenticated, json }: RouteOptio
     const job = await jobOf(createTaskId(), request, store);
     let task: TaskRecord;
     try {
-      task = await tasks.submit(workspace, job);
+      task = await tasks.submit(workspace, job, ownerOf(res));
     } catch (error) {
       throw error instanceof TaskError ? apiErrorOfTask(error) : error;
     }
@@ -97,6 +101,12 @@ export function snapshotRoutes({ tasks, store, authenticated, json }: RouteOptio
   });
 
   return router;
+}
+
+/** The authenticated caller, as the task floor counts its tasks. */
+function ownerOf(res: Response): TaskOwner {
+  const caller = contextOf(res).caller as Caller;
+  return { id: caller.id, maxTasks: caller.maxTasks };
 }
 
 /** A named path parameter; these routes have no wildcards, so it is one string. */

@@ -170,18 +170,18 @@ async function openTaskQueue(config: ServeConfig, storeConfig: StoreConfig, metr
 /** The queue, with the frames of sync jobs and refused submissions counted (async frames are counted as tasks finish). */
 function withSyncMetrics(queue: TaskQueue, metrics: ServiceMetrics): TaskQueue {
   return {
-    submit: async (workspace, job) => {
+    submit: async (workspace, job, owner) => {
       try {
-        return await queue.submit(workspace, job);
+        return await queue.submit(workspace, job, owner);
       } catch (error) {
         if (isCode(error, 'VSNAP_RUNNER_BUSY')) metrics.queueRejections.inc({ queue: 'tasks' });
         throw error;
       }
     },
     get: (workspace, taskId) => queue.get(workspace, taskId),
-    execute: async (job) => {
+    execute: async (job, owner) => {
       try {
-        const result = await queue.execute(job);
+        const result = await queue.execute(job, owner);
         metrics.framesExtracted.inc(result.data.length);
         return result;
       } catch (error) {

@@ -8,7 +8,8 @@
  * fix it now; a task that could only FAIL is not worth accepting).
  *
  * Task failures on a sync call: a video the engine cannot read is the
- * caller's input (400 InvalidParameter, the message says why), a full queue
+ * caller's input (400 InvalidParameter, the message says why), a key at
+ * its limit of unfinished tasks is 429 Throttling, a full queue
  * or a shutdown is 503 with Retry-After, a crashed or timed-out worker and
  * anything else is 500 (the cause goes to the log only).
  */
@@ -23,6 +24,7 @@ import {
   internalServerError,
   invalidParameterDescribed,
   serviceUnavailable,
+  throttled,
   unreadableInput,
 } from './api-error.js';
 import type { SnapshotRequest } from './snapshot-request.js';
@@ -72,6 +74,8 @@ export function apiErrorOfTask(error: unknown): ApiError {
   switch (error.code) {
     case 'VSNAP_TASK_INPUT':
       return unreadableInput(error.message);
+    case 'VSNAP_TASK_LIMIT':
+      return throttled(error.message);
     case 'VSNAP_RUNNER_BUSY':
     case 'VSNAP_RUNNER_CLOSED':
     case 'VSNAP_QUEUE_UNAVAILABLE':

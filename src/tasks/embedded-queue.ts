@@ -12,6 +12,10 @@
  * - Dispatch takes the oldest PENDING task only while the runner is idle (a
  *   free worker, nobody waiting), so tasks wait in the database, durable,
  *   not in memory, and a sync call waiting for a worker goes first.
+ * - The per-owner limit counts the owner's unfinished tasks in the table
+ *   plus what this process holds for it in memory: sync calls running and
+ *   submits still spooling. Check and hold happen in one synchronous step,
+ *   so two calls racing cannot both take the last place.
  * - Retries: an attempt lost to a worker crash (a crash can be the machine's
  *   doing: the OOM killer, an operator) runs again, up to `maxAttempts`
  *   crashes in all, then FAILs with the crash message. A timeout or a bad
@@ -27,9 +31,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { runnerBusy, runnerClosed, type TaskError, toTaskError } from './errors.js';
+import { runnerBusy, runnerClosed, type TaskError, taskLimitReached, toTaskError } from './errors.js';
 import type { Job, JobResult } from './job.js';
-import type { TaskCounts, TaskQueue, TaskRecord } from './queue.js';
+import type { TaskCounts, TaskOwner, TaskQueue, TaskRecord } from './queue.js';
 import type { JobRunner } from './runner.js';
 import { TaskStore, type TaskRow } from './task-store.js';
 
@@ -59,6 +63,8 @@ export class EmbeddedTaskQueue implements TaskQueue {
   readonly #maxAttempts: number;
   readonly #listeners: FinishedListener[] = [];
   readonly #inFlight = new Set<Promise<void>>();
+  /** Per owner, the sync calls running and the submits not yet in the table. */
+  readonly #held = new Map<string, number>();
   readonly #retentionMs: number;
   readonly #expiryTimer: NodeJS.Timeout;
   #pending: number;
@@ -92,9 +98,18 @@ export class EmbeddedTaskQueue implements TaskQueue {
     return queue;
   }
 
-  async submit(workspace: string, job: Job): Promise<TaskRecord> {
+  async submit(workspace: string, job: Job, owner?: TaskOwner): Promise<TaskRecord> {
     if (this.#closing) throw runnerClosed();
     if (this.#pending >= this.#maxQueuedTasks) throw runnerBusy();
+    const release = this.#hold(owner);
+    try {
+      return await this.#submit(workspace, job, owner?.id);
+    } finally {
+      release();
+    }
+  }
+
+  async #submit(workspace: string, job: Job, owner: string | undefined): Promise<TaskRecord> {
     let stored = job;
     let inputFile: string | undefined;
     if (job.source.type === 'bytes') {
@@ -104,7 +119,7 @@ export class EmbeddedTaskQueue implements TaskQueue {
     }
     const createdAt = Date.now();
     try {
-      this.#store.insert({ id: job.taskId, workspace, job: stored, inputFile, createdAt });
+      this.#store.insert({ id: job.taskId, workspace, job: stored, inputFile, owner, createdAt });
     } catch (error) {
       if (inputFile !== undefined) await rm(inputFile, { force: true });
       throw error;
@@ -119,8 +134,17 @@ export class EmbeddedTaskQueue implements TaskQueue {
     return row === undefined ? undefined : toRecord(row);
   }
 
-  async execute(job: Job): Promise<JobResult> {
+  async execute(job: Job, owner?: TaskOwner): Promise<JobResult> {
     if (this.#closing) throw runnerClosed();
+    const release = this.#hold(owner);
+    try {
+      return await this.#execute(job);
+    } finally {
+      release();
+    }
+  }
+
+  async #execute(job: Job): Promise<JobResult> {
     if (job.source.type !== 'bytes') return this.#runner.run(job);
     // A worker opens a file in place; the same bytes sent over IPC cost a
     // serialized copy each way (~20 ms for 5 MB). Nothing to make durable:
@@ -159,6 +183,23 @@ export class EmbeddedTaskQueue implements TaskQueue {
     await this.#runner.close(graceMs);
     await Promise.all(this.#inFlight);
     this.#store.close();
+  }
+
+  /**
+   * Takes one place of `owner`'s limit, or throws VSNAP_TASK_LIMIT when all
+   * are taken; the returned function gives it back (once the task is in the
+   * table, which then counts it, or once a sync call ends).
+   */
+  #hold(owner: TaskOwner | undefined): () => void {
+    if (owner === undefined) return () => {};
+    const held = this.#held.get(owner.id) ?? 0;
+    if (held + this.#store.activeCount(owner.id) >= owner.maxTasks) throw taskLimitReached(owner.id, owner.maxTasks);
+    this.#held.set(owner.id, held + 1);
+    return () => {
+      const left = (this.#held.get(owner.id) ?? 1) - 1;
+      if (left === 0) this.#held.delete(owner.id);
+      else this.#held.set(owner.id, left);
+    };
   }
 
   /** Starts waiting tasks while a worker is free. */

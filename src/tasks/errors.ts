@@ -3,7 +3,8 @@
  * service maps them: VSNAP_TASK_INPUT is the caller's video or its location
  * (a FAIL task, or 400 InvalidParameter for a sync call), VSNAP_RUNNER_BUSY,
  * VSNAP_RUNNER_CLOSED and VSNAP_QUEUE_UNAVAILABLE are retryable (503 with
- * Retry-After), the rest are internal (a FAIL task with
+ * Retry-After), VSNAP_TASK_LIMIT is the caller's own limit (429
+ * Throttling with Retry-After), the rest are internal (a FAIL task with
  * a plain message, or 500).
  *
  * Messages are one line and safe to show a caller: they name the input by
@@ -22,6 +23,8 @@ export const taskErrorCodes = [
   'VSNAP_RUNNER_BUSY',
   /** The runner is shutting down and takes no more jobs. */
   'VSNAP_RUNNER_CLOSED',
+  /** The caller (an API key) already has as many unfinished tasks as it may; retry when one finishes. */
+  'VSNAP_TASK_LIMIT',
   /** The shared queue (Redis) cannot be reached now; nothing was accepted or read. Retry later. */
   'VSNAP_QUEUE_UNAVAILABLE',
   /** Anything else that went wrong running the job. */
@@ -54,6 +57,14 @@ export function jobTimedOut(limitMs: number): TaskError {
 
 export function runnerBusy(): TaskError {
   return new TaskError('VSNAP_RUNNER_BUSY', 'Every worker is busy and the wait queue is full');
+}
+
+/** `owner` is the caller's label (never a key); `limit` its most tasks at once. */
+export function taskLimitReached(owner: string, limit: number): TaskError {
+  return new TaskError(
+    'VSNAP_TASK_LIMIT',
+    `The key ${owner} already has ${limit} unfinished task${limit === 1 ? '' : 's'}, the most it may have at once; retry when one finishes`,
+  );
 }
 
 export function runnerClosed(): TaskError {

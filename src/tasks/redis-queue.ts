@@ -9,7 +9,9 @@
  *   the job; Redis answers each write only once it is in its append-only
  *   file (appendfsync always, as the deployment section asks), so an
  *   accepted task survives a restart of Redis. Admission control counts the
- *   waiting jobs first: VSNAP_RUNNER_BUSY beyond `maxQueuedTasks`.
+ *   waiting jobs first: VSNAP_RUNNER_BUSY beyond `maxQueuedTasks`; then
+ *   the owner's unfinished tasks, in Redis so that every API node sees the
+ *   same count (redis-owner-tasks.ts): VSNAP_TASK_LIMIT at its limit.
  * - Attempts: 3, with exponential backoff from 1 s, for what may pass (a
  *   worker process that crashed, a storage error); a bad input or a
  *   timeout fails at once (the worker marks them unrecoverable). A worker
@@ -47,9 +49,10 @@ import pino, { type Logger } from 'pino';
 
 import { invalidOption } from '../errors.js';
 import { maxTimerMs, positiveInteger, redisLocation } from './option-checks.js';
-import { queueUnavailable, runnerBusy, runnerClosed, TaskError, taskInternal } from './errors.js';
+import { queueUnavailable, runnerBusy, runnerClosed, TaskError, taskInternal, taskLimitReached } from './errors.js';
 import type { Job, JobResult, JobSource } from './job.js';
-import type { TaskCounts, TaskQueue, TaskRecord } from './queue.js';
+import type { TaskCounts, TaskOwner, TaskQueue, TaskRecord } from './queue.js';
+import { OwnerTasks } from './redis-owner-tasks.js';
 import { FinishedJobs, type Finish } from './redis-events.js';
 import {
   apiConnection,
@@ -107,6 +110,7 @@ export class RedisTaskQueue implements TaskQueue {
   readonly #redis: Redis;
   readonly #queue: Queue<TaskData, StoredResult, JobKind>;
   readonly #finished: FinishedJobs;
+  readonly #owners: OwnerTasks;
   /** Sync calls waiting for their result, for `close` to wait for. */
   readonly #executions = new Set<Promise<unknown>>();
   #closing = false;
@@ -117,6 +121,12 @@ export class RedisTaskQueue implements TaskQueue {
     this.#redis = redis;
     this.#queue = queue;
     this.#finished = finished;
+    const keys = queue.keys as Record<string, string>;
+    this.#owners = new OwnerTasks(redis, options.prefix, {
+      jobPrefix: keys[''] as string,
+      completed: keys.completed as string,
+      failed: keys.failed as string,
+    });
   }
 
   /** Connects to Redis; rejects with VSNAP_QUEUE_UNAVAILABLE when it does not answer within a few seconds. */
@@ -145,17 +155,25 @@ export class RedisTaskQueue implements TaskQueue {
     }
   }
 
-  async submit(workspace: string, job: Job): Promise<TaskRecord> {
+  async submit(workspace: string, job: Job, owner?: TaskOwner): Promise<TaskRecord> {
     if (this.#closing) throw runnerClosed();
     const waiting = await this.#call(() => this.#queue.getJobCountByTypes('waiting', 'prioritized', 'delayed'));
     if (waiting >= this.#options.maxQueuedTasks) throw runnerBusy();
+    const data: TaskData = { workspace, job: { ...job, source: storedSource(job.source) } };
+    await this.#admit(owner, job.taskId);
     const { retentionSeconds } = this.#options;
-    const added = await this.#add('task', { workspace, job: { ...job, source: storedSource(job.source) } }, job.source, {
-      attempts: taskAttempts,
-      backoff: { type: 'exponential', delay: firstRetryDelayMs },
-      removeOnComplete: { age: retentionSeconds },
-      removeOnFail: { age: retentionSeconds },
-    });
+    let added: TaskJob;
+    try {
+      added = await this.#add('task', data, job.source, {
+        attempts: taskAttempts,
+        backoff: { type: 'exponential', delay: firstRetryDelayMs },
+        removeOnComplete: { age: retentionSeconds },
+        removeOnFail: { age: retentionSeconds },
+      });
+    } catch (error) {
+      await this.#release(owner, job.taskId);
+      throw error;
+    }
     return { id: job.taskId, workspace, status: 'PENDING', running: false, attempts: 0, createdAt: added.timestamp };
   }
 
@@ -168,16 +186,18 @@ export class RedisTaskQueue implements TaskQueue {
     return recordOf(job, workspace, state, this.#options.retentionSeconds * 1000);
   }
 
-  async execute(job: Job): Promise<JobResult> {
+  async execute(job: Job, owner?: TaskOwner): Promise<JobResult> {
     if (this.#closing) throw runnerClosed();
     const counts = await this.#call(() => this.#queue.getCountsPerPriority([priorities.sync]));
     if ((counts[priorities.sync] ?? 0) >= this.#options.maxQueuedSync) throw runnerBusy();
+    await this.#admit(owner, job.taskId);
     const execution = this.#execute(job);
     this.#executions.add(execution);
     try {
       return await execution;
     } finally {
       this.#executions.delete(execution);
+      await this.#release(owner, job.taskId);
     }
   }
 
@@ -256,6 +276,21 @@ export class RedisTaskQueue implements TaskQueue {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Takes a place of `owner`'s limit for `taskId`, or throws VSNAP_TASK_LIMIT. */
+  async #admit(owner: TaskOwner | undefined, taskId: string): Promise<void> {
+    if (owner === undefined) return;
+    const admitted = await this.#call(() => this.#owners.admit(owner.id, owner.maxTasks, taskId));
+    if (!admitted) throw taskLimitReached(owner.id, owner.maxTasks);
+  }
+
+  /** Gives the place back now; should Redis not answer, the next admit frees it after the grace. */
+  async #release(owner: TaskOwner | undefined, taskId: string): Promise<void> {
+    if (owner === undefined) return;
+    await this.#owners.release(owner.id, taskId).catch((error: Error) => {
+      this.#options.logger.warn({ task_id: taskId, err: error.message }, 'releasing a task place of its key failed');
+    });
   }
 
   /** Writes the input bytes (when the source has them), then adds the job. */

@@ -23,6 +23,10 @@
  *                       A sync result holds its images as base64, megabytes;
  *                       as a BullMQ return value it would also be copied
  *                       into the events stream, which keeps 10 000 events.
+ *   P:owner:<owner>     a sorted set per API key (its label): the ids of
+ *                       its tasks that may be unfinished, scored by when
+ *                       each was admitted; redis-owner-tasks.ts counts and
+ *                       prunes it for the per-key limit.
  *
  * A BullMQ job: name `task` (async, priority 2) or `sync` (priority 1, so
  * that a caller holding a connection goes first); data `{ workspace?, job }`
@@ -68,6 +72,10 @@ export function inputKey(prefix: string, taskId: string): string {
 
 export function resultKey(prefix: string, taskId: string): string {
   return `${prefix}:result:${taskId}`;
+}
+
+export function ownerKey(prefix: string, owner: string): string {
+  return `${prefix}:owner:${owner}`;
 }
 
 /** How a failure is recorded, for `taskErrorOfReason` to read back. */

@@ -16,6 +16,9 @@
  * RUNNING exactly once per attempt, and reaches SUCCESS or FAIL once.
  * `crashes` counts attempts lost to a worker crash, which decides retries;
  * a restart of the service re-queues RUNNING tasks without counting them.
+ * `owner` is the label of the API key that submitted the task, for the
+ * per-key limit (`activeCount`); a version 1 table gets the column when
+ * it is opened, its old tasks with no owner.
  */
 
 import Database from 'better-sqlite3';
@@ -45,6 +48,8 @@ export interface NewTask {
   workspace: string;
   job: Job;
   inputFile?: string;
+  /** The submitting key's label; counted by `activeCount`. */
+  owner?: string;
   createdAt: number;
 }
 
@@ -62,7 +67,7 @@ interface RawRow {
   finished_at: number | null;
 }
 
-const schemaVersion = 1;
+const schemaVersion = 2;
 
 const schema = `
   CREATE TABLE IF NOT EXISTS tasks (
@@ -71,6 +76,7 @@ const schema = `
     state       TEXT NOT NULL CHECK (state IN ('PENDING', 'RUNNING', 'SUCCESS', 'FAIL')),
     job         TEXT NOT NULL,
     input_file  TEXT,
+    owner       TEXT,
     data        TEXT,
     error       TEXT,
     attempts    INTEGER NOT NULL DEFAULT 0,
@@ -80,6 +86,11 @@ const schema = `
   );
   CREATE INDEX IF NOT EXISTS tasks_unfinished ON tasks (state) WHERE state IN ('PENDING', 'RUNNING');
   CREATE INDEX IF NOT EXISTS tasks_finished ON tasks (finished_at) WHERE finished_at IS NOT NULL;
+`;
+
+/** Run after `schema`, when a version 1 table (no owner column) has been brought up to date. */
+const ownerIndex = `
+  CREATE INDEX IF NOT EXISTS tasks_owner ON tasks (owner) WHERE state IN ('PENDING', 'RUNNING');
 `;
 
 export class TaskStore {
@@ -97,13 +108,18 @@ export class TaskStore {
       this.#db.close();
       throw new Error(`The task database ${file} has schema version ${version}, newer than this vsnap's ${schemaVersion}`);
     }
-    this.#db.exec(schema);
-    this.#db.pragma(`user_version = ${schemaVersion}`);
+    this.#db.transaction(() => {
+      this.#db.exec(schema);
+      const columns = this.#db.pragma('table_info(tasks)') as { name: string }[];
+      if (!columns.some((column) => column.name === 'owner')) this.#db.exec('ALTER TABLE tasks ADD COLUMN owner TEXT');
+      this.#db.exec(ownerIndex);
+      this.#db.pragma(`user_version = ${schemaVersion}`);
+    })();
     const db = this.#db;
     this.#statements = {
       insert: db.prepare(
-        `INSERT INTO tasks (id, workspace, state, job, input_file, created_at)
-         VALUES (@id, @workspace, 'PENDING', @job, @inputFile, @createdAt)`,
+        `INSERT INTO tasks (id, workspace, state, job, input_file, owner, created_at)
+         VALUES (@id, @workspace, 'PENDING', @job, @inputFile, @owner, @createdAt)`,
       ),
       get: db.prepare<[string, string], RawRow>('SELECT * FROM tasks WHERE id = ? AND workspace = ?'),
       // rowid order is arrival order: the oldest waiting task starts first.
@@ -127,6 +143,9 @@ export class TaskStore {
       requeueAll: db.prepare(`UPDATE tasks SET state = 'PENDING' WHERE state = 'RUNNING'`),
       counts: db.prepare<[], { state: TaskState; n: number }>('SELECT state, count(*) AS n FROM tasks GROUP BY state'),
       pending: db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM tasks WHERE state = 'PENDING'`),
+      active: db.prepare<[string], { n: number }>(
+        `SELECT count(*) AS n FROM tasks WHERE owner = ? AND state IN ('PENDING', 'RUNNING')`,
+      ),
       expire: db.prepare<[number]>(`DELETE FROM tasks WHERE state IN ('SUCCESS', 'FAIL') AND finished_at < ?`),
       inputFiles: db.prepare<[], { input_file: string }>(
         `SELECT input_file FROM tasks WHERE state IN ('PENDING', 'RUNNING') AND input_file IS NOT NULL`,
@@ -140,6 +159,7 @@ export class TaskStore {
       workspace: task.workspace,
       job: JSON.stringify(task.job),
       inputFile: task.inputFile ?? null,
+      owner: task.owner ?? null,
       createdAt: task.createdAt,
     });
   }
@@ -184,6 +204,11 @@ export class TaskStore {
 
   pendingCount(): number {
     return this.#statements.pending.get()?.n ?? 0;
+  }
+
+  /** The unfinished (PENDING or RUNNING) tasks of `owner`. */
+  activeCount(owner: string): number {
+    return this.#statements.active.get(owner)?.n ?? 0;
   }
 
   /** Deletes the tasks that finished before `before` (ms since the epoch); returns how many. */

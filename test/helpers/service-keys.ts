@@ -1,6 +1,7 @@
 /**
  * The API keys test services run with: `main`, fast enough that no test is
- * throttled, and `slow`, for the rate-limit test. Written to a keys file
+ * throttled, `slow`, for the rate-limit test, and `single`, fast but with
+ * one unfinished task at a time, for the task-limit test. Written to a keys file
  * (auth.ts's JSON format) that the service's config names.
  */
 
@@ -10,6 +11,7 @@ import path from 'node:path';
 export const testKeys = {
   main: 'vs-test-main-0123456789abcdefghij',
   slow: 'vs-test-slow-0123456789abcdefghij',
+  single: 'vs-test-single-0123456789abcdefghij',
 } as const;
 
 export async function keysConfig(dir: string): Promise<{ config: { keysFile: string }; env: Record<string, string> }> {
@@ -17,6 +19,7 @@ export async function keysConfig(dir: string): Promise<{ config: { keysFile: str
   const keys = [
     { key: testKeys.main, name: 'main', qps: 100_000 },
     { key: testKeys.slow, name: 'slow', qps: 2 },
+    { key: testKeys.single, name: 'single', qps: 100_000, maxTasks: 1 },
   ];
   await writeFile(keysFile, JSON.stringify({ keys }), { mode: 0o600 });
   return { config: { keysFile }, env: { VSNAP_API_KEYS: '' } };

@@ -28,7 +28,7 @@ describe('ApiError factories', () => {
     ['invalidApiKey', invalidApiKey('unknown'), 'InvalidApiKey', 401, true, undefined],
     ['taskNotExist', taskNotExist('snapshot-x'), 'BadRequest.TaskNotExist', 404, true, undefined],
     ['rateQuotaExceeded', rateQuotaExceeded(5), 'Throttling.RateQuota', 429, true, 1],
-    ['throttled', throttled(3), 'Throttling', 429, true, 3],
+    ['throttled', throttled('The key ci already has 2 unfinished tasks', 3), 'Throttling', 429, true, 3],
     ['internalServerError', internalServerError(new Error('disk on fire')), 'InternalServerError', 500, false, undefined],
     ['serviceUnavailable', serviceUnavailable(2), 'ServiceUnavailable', 503, true, 2],
     ['unreadableInput', unreadableInput('input.content: the video is empty'), 'InvalidParameter', 400, true, undefined],

@@ -47,11 +47,11 @@ afterEach(() => {
 function ring(): KeyRing {
   return KeyRing.of(
     [
-      { key: ciKey, name: 'ci', qps: 20, source: 'test' },
+      { key: ciKey, name: 'ci', qps: 20, maxTasks: 3, source: 'test' },
       { key: batchKey, source: 'test' },
       { key: plainKey, name: 'plain', source: 'test' },
     ],
-    5,
+    { qps: 5, maxTasks: 100 },
   );
 }
 
@@ -74,11 +74,11 @@ function writeKeysFile(content: unknown): string {
 describe('KeyRing.authenticate', () => {
   it('knows each key by its name or digest id, with its own qps or the default', () => {
     const keys = ring();
-    expect(keys.authenticate(`Bearer ${ciKey}`)).toEqual({ id: 'ci', qps: 20 });
+    expect(keys.authenticate(`Bearer ${ciKey}`)).toEqual({ id: 'ci', qps: 20, maxTasks: 3 });
     const batch = keys.authenticate(`Bearer ${batchKey}`);
     expect(batch.id).toMatch(/^sha256:[0-9a-f]{12}$/);
     expect(batch.qps).toBe(5);
-    expect(keys.authenticate(`Bearer ${plainKey}`)).toEqual({ id: 'plain', qps: 5 });
+    expect(keys.authenticate(`Bearer ${plainKey}`)).toEqual({ id: 'plain', qps: 5, maxTasks: 100 });
     expect(keys.ids).toEqual(['ci', batch.id, 'plain']);
   });
 
@@ -159,6 +159,8 @@ const badSpecs: BadSpecRow[] = [
   ['a qps of zero', [{ key: ciKey, qps: 0, source: 'here' }], 'Expected an integer from 1 to 1000000 for the qps of here but received 0'],
   ['a fractional qps', [{ key: ciKey, qps: 2.5, source: 'here' }], 'for the qps of here but received 2.5'],
   ['a qps too high', [{ key: ciKey, qps: 1_000_001, source: 'here' }], 'but received 1000001'],
+  ['a maxTasks of zero', [{ key: ciKey, maxTasks: 0, source: 'here' }], 'Expected an integer from 1 to 1000000000 for the maxTasks of here but received 0'],
+  ['a fractional maxTasks', [{ key: ciKey, maxTasks: 1.5, source: 'here' }], 'for the maxTasks of here but received 1.5'],
   ['an empty name', [{ key: ciKey, name: '', source: 'here' }], 'for the name of here but received ""'],
   ['a name with a colon', [{ key: ciKey, name: 'sha256:abc', source: 'here' }], 'received "sha256:abc"'],
   ['a name with a space', [{ key: ciKey, name: 'my key', source: 'here' }], 'received "my key"'],
@@ -183,7 +185,7 @@ const badSpecs: BadSpecRow[] = [
 
 describe('KeyRing.of', () => {
   it.each(badSpecs)('refuses %s without showing the key', (_name, specs, message) => {
-    const error = errorOf(ConfigError, () => KeyRing.of(specs, 5));
+    const error = errorOf(ConfigError, () => KeyRing.of(specs, { qps: 5, maxTasks: 100 }));
     expect(error.code).toBe('VSNAP_INVALID_CONFIG');
     expect(error.message).toContain(message);
     for (const spec of specs) if (spec.key.length > 0) expect(error.message).not.toContain(spec.key);
@@ -210,19 +212,19 @@ describe('parseApiKeysVariable', () => {
   });
 
   it('leaves key checks to the ring, which names the entry', () => {
-    const error = errorOf(ConfigError, () => KeyRing.of(parseApiKeysVariable(`${ciKey},,${batchKey}`), 5));
+    const error = errorOf(ConfigError, () => KeyRing.of(parseApiKeysVariable(`${ciKey},,${batchKey}`), { qps: 5, maxTasks: 100 }));
     expect(error.message).toContain('for entry 2 of VSNAP_API_KEYS but received an empty key');
-    const spaced = errorOf(ConfigError, () => KeyRing.of(parseApiKeysVariable(`${ciKey}, ${batchKey}`), 5));
+    const spaced = errorOf(ConfigError, () => KeyRing.of(parseApiKeysVariable(`${ciKey}, ${batchKey}`), { qps: 5, maxTasks: 100 }));
     expect(spaced.message).toContain('for entry 2 of VSNAP_API_KEYS but received a key with a character not allowed at offset 0');
   });
 });
 
 describe('readKeysFile', () => {
   it('reads keys with optional name and qps, naming each by index and file', () => {
-    const file = writeKeysFile({ keys: [{ key: ciKey, name: 'ci', qps: 20 }, { key: batchKey }] });
+    const file = writeKeysFile({ keys: [{ key: ciKey, name: 'ci', qps: 20, maxTasks: 4 }, { key: batchKey }] });
     expect(readKeysFile(file)).toEqual([
-      { key: ciKey, name: 'ci', qps: 20, source: `keys[0] in ${file}` },
-      { key: batchKey, name: undefined, qps: undefined, source: `keys[1] in ${file}` },
+      { key: ciKey, name: 'ci', qps: 20, maxTasks: 4, source: `keys[0] in ${file}` },
+      { key: batchKey, name: undefined, qps: undefined, maxTasks: undefined, source: `keys[1] in ${file}` },
     ]);
   });
 
@@ -240,6 +242,7 @@ describe('readKeysFile', () => {
     ['a numeric key', { keys: [{ key: 1234567890123456 }] }, 'but received no "key" string'],
     ['a numeric name', { keys: [{ key: ciKey, name: 7 }] }, 'a "name" that is not a string'],
     ['a string qps', { keys: [{ key: ciKey, qps: '20' }] }, 'a "qps" that is not a number'],
+    ['a string maxTasks', { keys: [{ key: ciKey, maxTasks: '20' }] }, 'a "maxTasks" that is not a number'],
   ])('refuses %s', (_name, content, message) => {
     const file = content === null ? path.join(dir, 'absent.json') : writeKeysFile(content);
     const error = errorOf(ConfigError, () => readKeysFile(file));
@@ -285,7 +288,7 @@ describe('ensureGeneratedKey', () => {
 });
 
 describe('loadKeyRing', () => {
-  const config = (keysFile?: string) => ({ keysFile, defaultQps: 7, dataDir: path.join(dir, 'data') });
+  const config = (keysFile?: string) => ({ keysFile, defaultQps: 7, maxTasksPerKey: 9, dataDir: path.join(dir, 'data') });
 
   it('takes the keys of VSNAP_API_KEYS and the keys file together', () => {
     const keysFile = writeKeysFile({ keys: [{ key: plainKey, name: 'plain', qps: 2 }] });
@@ -294,7 +297,7 @@ describe('loadKeyRing', () => {
     expect(keyRing.ids).toHaveLength(3);
     expect(keyRing.authenticate(`Bearer ${ciKey}`).qps).toBe(20);
     expect(keyRing.authenticate(`Bearer ${batchKey}`).qps).toBe(7);
-    expect(keyRing.authenticate(`Bearer ${plainKey}`)).toEqual({ id: 'plain', qps: 2 });
+    expect(keyRing.authenticate(`Bearer ${plainKey}`)).toEqual({ id: 'plain', qps: 2, maxTasks: 9 });
   });
 
   it('refuses a key given in both places', () => {
@@ -307,7 +310,7 @@ describe('loadKeyRing', () => {
     const first = loadKeyRing(config(), { VSNAP_API_KEYS: '' });
     expect(first.generated?.created).toBe(true);
     const key = first.generated?.key as string;
-    expect(first.keyRing.authenticate(`Bearer ${key}`)).toEqual({ id: 'generated', qps: 7 });
+    expect(first.keyRing.authenticate(`Bearer ${key}`)).toEqual({ id: 'generated', qps: 7, maxTasks: 9 });
 
     const again = loadKeyRing(config(), {});
     expect(again.generated).toEqual({ ...first.generated, created: false });

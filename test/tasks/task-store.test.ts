@@ -1,7 +1,8 @@
 /**
  * The SQLite task table: arrival order, attempts that finish once, re-queues
- * after a crash or a restart, workspace scoping, and durability across a
- * reopen of the same file.
+ * after a crash or a restart, workspace scoping, durability across a
+ * reopen of the same file, the per-owner count of unfinished tasks, and
+ * the upgrade of a version 1 table.
  */
 
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -148,5 +149,49 @@ describe('TaskStore', () => {
     raw.close();
     expect(() => new TaskStore(file)).toThrow(/schema version 99/);
     store = new TaskStore(':memory:');
+  });
+
+  it('counts the unfinished tasks of each owner, RUNNING included, finished ones not', () => {
+    for (const [id, owner] of [['a1', 'ci'], ['a2', 'ci'], ['a3', 'ci'], ['b1', 'batch']] as const) {
+      store.insert({ id, workspace: 'default', job: jobOf(id), owner, createdAt: Date.now() });
+    }
+    insert('nobody');
+    const running = store.claimNext()!;
+    expect(running.id).toBe('a1');
+    expect([store.activeCount('ci'), store.activeCount('batch'), store.activeCount('other')]).toEqual([3, 1, 0]);
+    store.succeed('a1', running.attempts, []);
+    const next = store.claimNext()!;
+    store.fail(next.id, next.attempts, 'bad');
+    expect(store.activeCount('ci')).toBe(1);
+  });
+
+  it('upgrades a version 1 table, keeping its tasks, which have no owner', () => {
+    store.close();
+    const file = path.join(dir, 'v1.db');
+    const raw = new Database(file);
+    raw.exec(`
+      CREATE TABLE tasks (
+        id TEXT PRIMARY KEY, workspace TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('PENDING', 'RUNNING', 'SUCCESS', 'FAIL')),
+        job TEXT NOT NULL, input_file TEXT, data TEXT, error TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0, crashes INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL, finished_at INTEGER
+      );
+    `);
+    raw.prepare(`INSERT INTO tasks (id, workspace, state, job, created_at) VALUES ('old', 'default', 'PENDING', ?, 1)`).run(
+      JSON.stringify(jobOf('old')),
+    );
+    raw.pragma('user_version = 1');
+    raw.close();
+    store = new TaskStore(file);
+    expect(store.get('default', 'old')?.job).toEqual(jobOf('old'));
+    store.insert({ id: 'new', workspace: 'default', job: jobOf('new'), owner: 'ci', createdAt: 2 });
+    expect(store.activeCount('ci')).toBe(1);
+    expect(store.pendingCount()).toBe(2);
+    store.close();
+    const reopened = new Database(file);
+    expect(reopened.pragma('user_version', { simple: true })).toBe(2);
+    reopened.close();
+    store = new TaskStore(file);
   });
 });
