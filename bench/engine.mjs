@@ -9,15 +9,15 @@
 //
 // --quick uses a 20 s video and 2 timed runs: a smoke run, not figures to quote.
 // Results: bench/results/engine-<ISO date>.json and a Markdown table on stdout.
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   JPEG_QUALITY, ffmpegFpsContender, ffmpegKeyframesContender, pyavContender, vsnapContender,
 } from './lib/contenders.mjs';
-import { assertGnuTime, formatCommand, run } from './lib/process.mjs';
+import { machineState, versions } from './lib/machine.mjs';
+import { assertGnuTime, formatCommand } from './lib/process.mjs';
 import { checkTargets, findSummary, markdownTable, speedup, summarize } from './lib/report.mjs';
 import { verifyAgreement } from './lib/verify.mjs';
 import { assertVsnapBuilt, freezeVsnapBuild } from './lib/vsnap-build.mjs';
@@ -139,7 +139,7 @@ async function time(verification, machineBefore) {
   ]).concat([
     { name: 'vsnap exact (wasm) time ÷ vsnap exact (native) time at 10 s', value: speedup(findSummary(summaries, wasmExact.name, 10), findSummary(summaries, exact.name, 10)) },
   ]);
-  const environment = await versions();
+  const environment = await engineVersions();
   const options = [...(args.quick ? ['--quick'] : []), ...(args.runs ? ['--runs', String(runs)] : [])];
   const command = ['npm run bench:engine', ...(options.length ? ['--', ...options] : [])].join(' ');
 
@@ -176,24 +176,9 @@ function commandLines() {
   }));
 }
 
-function machineState() {
-  return { loadAverage: os.loadavg(), freeMemMiB: Math.round(os.freemem() / 2 ** 20) };
-}
-
-async function versions() {
-  const firstLine = async (argv) => (await run(argv)).stdout.split('\n')[0].trim();
-  const pkg = JSON.parse(await readFile(join(vsnapRoot, 'package.json'), 'utf8'));
-  return {
-    cpu: os.cpus()[0].model,
-    cores: os.cpus().length,
-    memMiB: Math.round(os.totalmem() / 2 ** 20),
-    os: `${os.type()} ${os.release()}`,
-    node: process.version,
-    vsnap: pkg.version,
-    vsnapAddonBuilt: (await stat(join(vsnapRoot, 'build/Release/vsnap.node'))).mtime.toISOString(),
-    ffmpeg: (await firstLine(['ffmpeg', '-version'])).match(/^ffmpeg version (\S+)/)?.[1],
-    pyav: await firstLine(['/usr/bin/python3', '-c', 'import av, PIL; print(f"PyAV {av.__version__}, Pillow {PIL.__version__}")']),
-  };
+async function engineVersions() {
+  const built = (await stat(join(vsnapRoot, 'build/Release/vsnap.node'))).mtime.toISOString();
+  return { ...(await versions(vsnapRoot)), vsnapAddonBuilt: built };
 }
 
 function describeMachine(env, before, after) {

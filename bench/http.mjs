@@ -147,6 +147,8 @@ async function load(options) {
     rps: result.requests.average,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
+    // The latency distribution the report's chart draws.
+    percentilesMs: { p50: result.latency.p50, p90: result.latency.p90, p97_5: result.latency.p97_5, p99: result.latency.p99, p99_9: result.latency.p99_9 },
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,

@@ -9,7 +9,7 @@
 // keyframe, no interval). `framesDecodedSource` says where framesDecoded comes
 // from: the contender's own report, or the oracle for ffmpeg, which reports
 // no decode count.
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { formatCommand, runMeasured } from './process.mjs';
 
@@ -73,14 +73,61 @@ export function ffmpegKeyframesContender(oracle) {
   return ffmpegContender('ffmpeg skip_frame nokey', 'all-keyframes', command, () => oracle.keyframeIndices.length);
 }
 
-/** bench/peers/pyav_snapshot.py: a seek for every target, then decode forward to it. */
-export function pyavContender(repoRoot) {
-  const command = (input, interval, outDir) => [
-    '/usr/bin/python3', join(repoRoot, 'bench/peers/pyav_snapshot.py'), input,
-    '--interval', String(interval), '--quality', String(JPEG_QUALITY), '--out', outDir,
+/**
+ * One ffmpeg process per target, seeking on the input (`-ss` before `-i`:
+ * to the keyframe at or before the time, then decoding forward to it), the
+ * way a shell script extracts frames at given times. The targets are the
+ * oracle's (t_k = k × interval before the end of the last frame); the
+ * processes run one after the other. ffmpeg keeps the first frame at or
+ * after the time asked, which is vsnap's frame where a target falls on a
+ * frame, as every target does in these videos (integer frame rates).
+ */
+export function ffmpegSeekContender(oracle) {
+  const seekCommand = (input, time, output) => [
+    'ffmpeg', '-hide_banner', '-loglevel', 'error', '-nostdin', '-ss', String(time), '-i', input,
+    '-frames:v', '1', '-q:v', FFMPEG_QSCALE, output,
   ];
   return {
-    name: 'PyAV seek per target',
+    name: 'ffmpeg seek per target',
+    family: 'exact',
+    command: (input, interval, outDir) => seekCommand(input, `K×${interval}`, join(outDir, 'snapshot_K.jpg')),
+    async run(input, interval, outDir) {
+      await mkdir(outDir, { recursive: true });
+      const count = oracle.exactPlan(interval).length;
+      const outputs = [];
+      let wallMs = 0;
+      let cpuMs = 0;
+      let peakRssKiB = 0;
+      for (let k = 0; k < count; k += 1) {
+        const path = join(outDir, `snapshot_${k}.jpg`);
+        const measured = await runMeasured(seekCommand(input, Number((k * interval).toFixed(3)), path));
+        wallMs += measured.wallMs;
+        cpuMs += measured.cpuMs;
+        peakRssKiB = Math.max(peakRssKiB, measured.peakRssKiB);
+        outputs.push({ path });
+      }
+      return { outputs, framesDecoded: null, framesDecodedSource: 'unknown', wallMs, cpuMs, peakRssKiB };
+    },
+  };
+}
+
+/** bench/peers/opencv_snapshot.py: OpenCV's VideoCapture, seeking by CAP_PROP_POS_MSEC for every target. */
+export function opencvContender(repoRoot) {
+  return pythonPeer('OpenCV seek per target', join(repoRoot, 'bench/peers/opencv_snapshot.py'));
+}
+
+/** bench/peers/pyav_snapshot.py: a seek for every target, then decode forward to it. */
+export function pyavContender(repoRoot) {
+  return pythonPeer('PyAV seek per target', join(repoRoot, 'bench/peers/pyav_snapshot.py'));
+}
+
+/** A peer script printing {"outputs": [{"frame_time", "path"}], "frames_decoded", "seeks"}. */
+function pythonPeer(name, script) {
+  const command = (input, interval, outDir) => [
+    '/usr/bin/python3', script, input, '--interval', String(interval), '--quality', String(JPEG_QUALITY), '--out', outDir,
+  ];
+  return {
+    name,
     family: 'exact',
     command,
     async run(input, interval, outDir) {

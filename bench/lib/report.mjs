@@ -7,6 +7,7 @@ export function summarize(timedCase) {
   const medianMs = median(walls);
   const outputs = timedCase.runs[0].outputs.length;
   const framesDecoded = timedCase.runs.map((r) => r.framesDecoded);
+  const decodedKnown = framesDecoded.every(Number.isFinite);
   return {
     contender: timedCase.contender.name,
     interval: timedCase.interval,
@@ -14,9 +15,9 @@ export function summarize(timedCase) {
     wallMs: { median: medianMs, min: Math.min(...walls), max: Math.max(...walls), runs: walls },
     cpuMs: { median: median(timedCase.runs.map((r) => r.cpuMs)), runs: timedCase.runs.map((r) => r.cpuMs) },
     outputsPerSecond: outputs / (medianMs / 1000),
-    framesDecoded: Math.max(...framesDecoded),
+    framesDecoded: decodedKnown ? Math.max(...framesDecoded) : null,
     framesDecodedSource: timedCase.runs[0].framesDecodedSource,
-    framesDecodedPerOutput: Math.max(...framesDecoded) / outputs,
+    framesDecodedPerOutput: decodedKnown ? Math.max(...framesDecoded) / outputs : null,
     peakRssKiB: Math.max(...timedCase.runs.map((r) => r.peakRssKiB)),
     stats: timedCase.runs[timedCase.runs.length - 1].stats ?? null,
   };
@@ -53,7 +54,9 @@ export function checkTargets(summaries, names) {
 export function markdownTable(summaries, fpsName, runs) {
   const rows = summaries.map((s) => {
     const fps = s.interval === null ? null : findSummary(summaries, fpsName, s.interval);
-    const decoded = `${formatNumber(s.framesDecodedPerOutput)}${s.framesDecodedSource === 'oracle' ? '¹' : ''}`;
+    const decoded = s.framesDecodedPerOutput === null
+      ? '—'
+      : `${formatNumber(s.framesDecodedPerOutput)}${s.framesDecodedSource === 'oracle' ? '¹' : ''}`;
     return [
       s.contender,
       s.interval === null ? 'all keyframes' : `${s.interval} s`,
@@ -71,16 +74,16 @@ export function markdownTable(summaries, fpsName, runs) {
   return [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
 
-function median(values) {
+export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-function seconds(ms) {
+export function seconds(ms) {
   return `${(ms / 1000).toFixed(2)} s`;
 }
 
-function formatNumber(value) {
+export function formatNumber(value) {
   return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
 }

@@ -18,18 +18,58 @@ import { run } from './process.mjs';
  * bitrate near what a camera or a web video has.
  */
 export function sourceVideoSpec(seconds) {
-  return {
-    seconds,
-    width: 1920,
-    height: 1080,
-    fps: 30,
-    gop: 250,
-    bFrames: 3,
-    name: `testsrc2-noise-1080p30-${seconds}s-g250-bf3.mp4`,
-  };
+  return videoSpec({ codec: 'h264', width: 1920, height: 1080, fps: 30, gop: 250, bFrames: 3, seconds });
+}
+
+/**
+ * A generated test video: testsrc2 with temporal noise (see above), H.264
+ * (x264, B-frames, in MP4) or VP9 (libvpx, in WebM), a fixed GOP of `gop`
+ * frames. The name says all of it, so a cached file is the same video.
+ */
+export function videoSpec({ codec, width, height, fps, gop, bFrames = codec === 'h264' ? 3 : 0, seconds }) {
+  const label = height >= 2160 ? '4k' : `${height}p`;
+  const ext = codec === 'vp9' ? 'webm' : 'mp4';
+  const name = codec === 'h264' && gop === 250 && bFrames === 3 && height === 1080
+    ? `testsrc2-noise-1080p30-${seconds}s-g250-bf3.mp4`
+    : `testsrc2-noise-${codec}-${label}${fps}-${seconds}s-g${gop}${bFrames ? `-bf${bFrames}` : ''}.${ext}`;
+  return { codec, width, height, fps, gop, bFrames, seconds, name };
+}
+
+/** A short label for reports: `H.264 1080p, GOP 1 s, 30 s`. */
+export function describeVideo(spec) {
+  const codec = spec.codec === 'vp9' ? 'VP9' : 'H.264';
+  const size = spec.height >= 2160 ? '4K' : `${spec.height}p`;
+  return `${codec} ${size}, GOP ${formatSeconds(spec.gop / spec.fps)}, ${formatSeconds(spec.seconds)}`;
+}
+
+function formatSeconds(seconds) {
+  if (seconds >= 60 && seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)} s`;
+}
+
+function encoderArgs(spec) {
+  // Bitrates of a camera or a web video of that size.
+  const maxrate = spec.height >= 2160 ? '25M' : spec.height >= 1080 ? '8M' : '4M';
+  if (spec.codec === 'vp9') {
+    return [
+      '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-row-mt', '1',
+      '-b:v', maxrate, '-g', String(spec.gop), '-keyint_min', String(spec.gop), '-f', 'webm',
+    ];
+  }
+  return [
+    '-c:v', 'libx264', '-preset', spec.height >= 2160 || spec.seconds > 120 ? 'ultrafast' : 'veryfast',
+    '-crf', '23', '-maxrate', maxrate, '-bufsize', '16M',
+    '-g', String(spec.gop), '-keyint_min', String(spec.gop), '-sc_threshold', '0', '-bf', String(spec.bFrames),
+    '-movflags', '+faststart', '-f', 'mp4',
+  ];
 }
 
 export async function ensureSourceVideo(spec, cacheDir) {
+  return ensureVideo(spec, cacheDir);
+}
+
+/** The video of `spec` in `cacheDir`, generated there the first time. */
+export async function ensureVideo(spec, cacheDir) {
   const path = join(cacheDir, spec.name);
   if (existsSync(path)) return { path, generated: false };
   await mkdir(cacheDir, { recursive: true });
@@ -38,10 +78,7 @@ export async function ensureSourceVideo(spec, cacheDir) {
   await run([
     'ffmpeg', '-hide_banner', '-loglevel', 'error', '-nostdin', '-y',
     '-f', 'lavfi', '-i', `testsrc2=size=${spec.width}x${spec.height}:rate=${spec.fps}:duration=${spec.seconds}`,
-    '-vf', 'noise=alls=12:allf=t',
-    '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-maxrate', '8M', '-bufsize', '16M',
-    '-g', String(spec.gop), '-keyint_min', String(spec.gop), '-sc_threshold', '0', '-bf', String(spec.bFrames),
-    '-pix_fmt', 'yuv420p', '-movflags', '+faststart', '-f', 'mp4', partial,
+    '-vf', 'noise=alls=12:allf=t', ...encoderArgs(spec), '-pix_fmt', 'yuv420p', partial,
   ]);
   await rename(partial, path);
   return { path, generated: true };
