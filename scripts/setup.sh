@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything vsnap needs on Debian 12 / Node 20 and builds it:
 # FFmpeg (CLI and development libraries) and the tools from apt where
-# missing, npm dependencies, the native addon, the TypeScript build.
+# missing (PyAV and OpenCV are the benchmarks' peers), npm dependencies,
+# the native addon, the TypeScript build.
 # Safe to run any number of times.
 #
 # Where the native addon cannot be built (apt unavailable, no FFmpeg
@@ -15,7 +16,7 @@ cd "$(dirname "$0")/.."
 export npm_config_nodedir="${npm_config_nodedir:-/usr}"
 
 packages=(ffmpeg libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
-          pkg-config cmake make g++ python3 python3-av python3-pil time curl redis-server)
+          pkg-config cmake make g++ python3 python3-av python3-pil python3-opencv time curl redis-server)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
