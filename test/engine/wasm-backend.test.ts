@@ -90,6 +90,20 @@ describe('runs', () => {
     expect(again.outputs.length).toBeGreaterThan(0);
   });
 
+  it('decodes each keyframe on its own where the decoder ignores -skip_frame (VP9), and neighbouring keyframes in one run elsewhere', async () => {
+    // Keyframe mode at a short interval takes every keyframe: neighbours all.
+    const vp9 = await collect(await fixturePath(fixtureNamed('webm-vp9')), { ...wasm, mode: 'keyframe', interval: 0.5 });
+    const native = await collect(await fixturePath(fixtureNamed('webm-vp9')), { backend: 'native', mode: 'keyframe', interval: 0.5 });
+    expect(vp9.outputs.map((o) => o.frameIndex)).toEqual(native.outputs.map((o) => o.frameIndex));
+    expect(vp9.outputs.length).toBeGreaterThan(1);
+    // One run, one seek, one frame decoded per keyframe.
+    expect(vp9.stats.seeksAvoided).toBe(0);
+    expect(vp9.stats.framesDecoded).toBe(vp9.outputs.length);
+    const h264 = await collect(await fixturePath(fixtureNamed('mp4-h264')), { ...wasm, mode: 'keyframe', interval: 0.5 });
+    expect(h264.outputs.length).toBeGreaterThan(1);
+    expect(h264.stats.seeksAvoided).toBeGreaterThan(0);
+  });
+
   it('runs several extractions at once', async () => {
     const names = ['mp4-h264', 'mkv-h264', 'webm-vp9', 'mp4-bframes'];
     const paths = await Promise.all(names.map((name) => fixturePath(fixtureNamed(name))));

@@ -6,7 +6,10 @@
  *   exact     a run serves the consecutive targets decoded from the same
  *             keyframe (the native engine's "keep decoding within the GOP")
  *   keyframe  a run serves consecutive targets that are neighbouring
- *             keyframes, decoding keyframes only (`-skip_frame nokey`)
+ *             keyframes, decoding keyframes only (`-skip_frame nokey`);
+ *             where the decoder ignores that (VP9, AV1: it would decode
+ *             every frame between them), a run serves one keyframe, the
+ *             first frame after its seek, and ends there
  *
  * and no run holds more than `maxRunBytes` of raw frames, since its frames
  * come back all together when it ends.
@@ -27,6 +30,9 @@
 import type { SamplingMode } from '../../options.js';
 import type { WasmProbe } from './probe-output.js';
 import type { PlannedTarget, Timeline } from './timeline.js';
+
+/** FFmpeg 5.1's decoders (by ffprobe codec name) that decode every frame whatever `-skip_frame` says. */
+const decodersIgnoringSkipFrame: readonly string[] = ['vp9', 'av1'];
 
 /** What one ffmpeg invocation decodes; the worker runs it (wasm-ffmpeg.ts). */
 export interface DecodeRun {
@@ -60,6 +66,8 @@ export class PacketIndex {
   readonly #timeline: Timeline;
   readonly #decodePosition = new Map<bigint, number>();
   readonly #keyPositions: number[] = [];
+  /** The decoder drops non-key frames when told to (`-skip_frame nokey`); FFmpeg's VP9 and AV1 decoders do not. */
+  readonly skipsNonKeyframes: boolean;
   /** Display-order position of each displayed keyframe, by its pts. */
   readonly #keyframeOrdinals: Map<bigint, number>;
   readonly #probe: WasmProbe;
@@ -68,6 +76,7 @@ export class PacketIndex {
   constructor(probe: WasmProbe, timeline: Timeline) {
     this.#probe = probe;
     this.#timeline = timeline;
+    this.skipsNonKeyframes = !decodersIgnoringSkipFrame.includes(probe.stream.codec);
     probe.packets.forEach((packet, position) => {
       const time = packet.pts ?? packet.dts;
       if (time === undefined) return;
@@ -145,7 +154,7 @@ export function planRuns(
         (run.decode.windows.length < maxFrames &&
           (mode === 'exact'
             ? target.startKeyPts === lastTarget.startKeyPts
-            : index.keyframeOrdinal(target.pts) === index.keyframeOrdinal(lastTarget.pts) + 1)));
+            : index.skipsNonKeyframes && index.keyframeOrdinal(target.pts) === index.keyframeOrdinal(lastTarget.pts) + 1)));
     if (!continues || run === undefined) {
       if (run !== undefined) finishRun(run, runStart, lastPosition, mode);
       const start = index.startOf(target.startKeyPts);
