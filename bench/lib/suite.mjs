@@ -32,7 +32,7 @@ const vp9 = (height, gopSeconds, seconds) =>
  * `peers`: which contenders run on the matrix inputs besides vsnap's two
  * modes (always there): fps (ffmpeg's fps filter), keyframes (ffmpeg
  * skip_frame nokey; H.264 only), seek (ffmpeg, a process per target), pyav, opencv,
- * wasm (vsnap keyframe mode on the wasm backend, H.264 up to 1080p).
+ * wasm (vsnap keyframe mode on the wasm backend, up to 1080p).
  */
 export const profiles = {
   full: {
@@ -106,10 +106,7 @@ function matrixCases(input, profile, vsnapRoot, repoRoot) {
   for (const interval of profile.intervals) {
     cases.push({ contender: vsnapContender(vsnapRoot, 'exact'), interval });
     cases.push({ contender: vsnapContender(vsnapRoot, 'keyframe'), interval });
-    // On VP9 the wasm backend's keyframe mode decodes every frame (FFmpeg's VP9 decoder ignores -skip_frame).
-    if (peers.has('wasm') && input.spec.height <= 1080 && input.spec.codec === 'h264') {
-      cases.push({ contender: vsnapContender(vsnapRoot, 'keyframe', 'wasm'), interval });
-    }
+    if (peers.has('wasm') && input.spec.height <= 1080) cases.push({ contender: vsnapContender(vsnapRoot, 'keyframe', 'wasm'), interval });
     if (peers.has('fps')) cases.push({ contender: ffmpegFpsContender(oracle), interval });
     if (peers.has('seek')) cases.push({ contender: ffmpegSeekContender(oracle), interval });
     if (peers.has('pyav')) cases.push({ contender: pyavContender(repoRoot), interval });
