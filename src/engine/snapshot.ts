@@ -149,12 +149,13 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
     const { signal, mode, interval, backend: choice, limits } = this.#options;
     if (signal?.aborted === true) throw aborted(undefined, signal.reason);
     try {
+      // The encode workers load sharp (about 0.15 s each) while this thread
+      // loads the decoder (FFmpeg's libraries, on first use) and scans the input.
+      startEncodePool();
       const backend = loadBackend(choice);
       const extractor = backend.createExtractor(this.#input, { mode, interval, lanes: this.#lanes, maxTargets: limits.maxTargets });
       this.#extractor = extractor;
       signal?.addEventListener('abort', this.#onAbort, { once: true });
-      // The encode workers load sharp while the input is scanned.
-      startEncodePool();
       const opened = await raceAbort(extractor.open(), signal);
       checkInputLimits(opened.info, limits);
       return {
