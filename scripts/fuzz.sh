@@ -2,8 +2,16 @@
 # Fuzzes the native core (native/fuzz/extract_fuzzer.cpp) with libFuzzer,
 # AddressSanitizer and UndefinedBehaviorSanitizer:
 #
-#   npm run fuzz -- [--seconds N] [--containers mp4,mkv,...]
+#   npm run fuzz -- [--seconds N] [--containers mp4,mkv,...] [--asan-ffmpeg]
 #   bash scripts/fuzz.sh --build-only    (the fuzzer alone, for scripts/leaks.sh)
+#
+# By default the fuzzer links Debian's FFmpeg, which is not instrumented: a
+# bad write inside it shows only when it corrupts the allocator's records.
+# --asan-ffmpeg links FFmpeg built with the same sanitizers instead
+# (build/ffmpeg-asan, made by scripts/ffmpeg-asan.sh when missing, minutes),
+# so that ASan reports the first bad access inside FFmpeg with its stack;
+# with VSNAP_FUZZ_CPUFLAGS=0 in the environment FFmpeg runs its C functions,
+# which ASan checks, rather than its assembly, which it cannot.
 #
 # N seconds in all (default 120), split evenly across the containers (default
 # all). Each container keeps its corpus in build/fuzz/corpus/<container>,
@@ -11,7 +19,8 @@
 # tests use) and the committed regression inputs (native/fuzz/regressions).
 # A finding (crash, sanitizer report, hang over 10 s, over 2 GiB of memory)
 # stops the run with its input saved under build/fuzz/artifacts/; reproduce
-# it with `build/fuzz/extract_fuzzer FILE`, fix it, and commit the input to
+# it with `build/fuzz/extract_fuzzer FILE` (extract_fuzzer_asan_ffmpeg after
+# --asan-ffmpeg), fix it, and commit the input to
 # native/fuzz/regressions/ (test/engine/fuzz-regressions.test.ts runs them).
 # Needs clang and libclang-rt-14-dev (installed from apt when missing).
 set -euo pipefail
@@ -19,13 +28,15 @@ cd "$(dirname "$0")/.."
 
 seconds=120
 build_only=0
+asan_ffmpeg=0
 containers=(mp4 mp4-hevc mov mkv webm-vp8 webm-vp9 webm-av1 avi flv flv1 ts)
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --build-only) build_only=1; shift ;;
+    --asan-ffmpeg) asan_ffmpeg=1; shift ;;
     --containers) IFS=, read -r -a containers <<< "$2"; shift 2 ;;
-    *) echo "fuzz: unknown argument $1 (expected --seconds N, --containers a,b)" >&2; exit 2 ;;
+    *) echo "fuzz: unknown argument $1 (expected --seconds N, --containers a,b, --asan-ffmpeg)" >&2; exit 2 ;;
   esac
 done
 [[ "$seconds" =~ ^[1-9][0-9]*$ ]] || { echo "fuzz: --seconds takes a positive integer, not $seconds" >&2; exit 2; }
@@ -40,15 +51,26 @@ fi
 
 out=build/fuzz
 fuzzer=$out/extract_fuzzer
-mkdir -p "$out/seeds" "$out/corpus" "$out/artifacts"
 sources=(native/core/*.cpp native/core/*.h native/fuzz/extract_fuzzer.cpp)
+ffmpeg_libs=(libavformat libavcodec libswscale libavutil)
+if [ "$asan_ffmpeg" = 1 ]; then
+  ffmpeg_prefix=build/ffmpeg-asan
+  [ -f "$ffmpeg_prefix/lib/libavcodec.a" ] || bash scripts/ffmpeg-asan.sh
+  fuzzer=$out/extract_fuzzer_asan_ffmpeg
+  sources+=("$ffmpeg_prefix"/lib/*.a)
+  # Only these .pc files, not Debian's; --static adds the libraries the archives need (-lm, -lz, -pthread...).
+  ffmpeg_flags=$(PKG_CONFIG_LIBDIR=$ffmpeg_prefix/lib/pkgconfig pkg-config --static --cflags --libs "${ffmpeg_libs[@]}")
+else
+  ffmpeg_flags=$(pkg-config --cflags --libs "${ffmpeg_libs[@]}")
+fi
+mkdir -p "$out/seeds" "$out/corpus" "$out/artifacts"
 if [ ! -x "$fuzzer" ] || [ -n "$(find "${sources[@]}" -newer "$fuzzer")" ]; then
   echo "fuzz: building $fuzzer"
-  # shellcheck disable=SC2046
+  # shellcheck disable=SC2086
   clang++ -std=c++17 -g -O1 -fno-omit-frame-pointer \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -Inative/core native/core/*.cpp native/fuzz/extract_fuzzer.cpp \
-    $(pkg-config --cflags --libs libavformat libavcodec libswscale libavutil) -o "$fuzzer"
+    $ffmpeg_flags -o "$fuzzer"
 fi
 [ "$build_only" = 0 ] || exit 0
 

@@ -9,8 +9,14 @@
 // decoding of each mode stops after a few outputs, so that time goes to more
 // inputs rather than to long valid ones; $VSNAP_FUZZ_OUTPUTS raises that
 // (scripts/leaks.sh decodes whole fixtures through this harness).
+//
+// $VSNAP_FUZZ_CPUFLAGS forces FFmpeg's CPU flags (av_force_cpu_flags, the
+// syntax of ffmpeg's -cpuflags): "0" makes it use its C functions instead of
+// its assembly, so that AddressSanitizer sees their accesses too when FFmpeg
+// is instrumented (npm run fuzz -- --asan-ffmpeg).
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <vector>
@@ -20,6 +26,7 @@
 #include "Input.h"
 
 extern "C" {
+#include <libavutil/cpu.h>
 #include <libavutil/log.h>
 }
 
@@ -51,6 +58,15 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
   av_log_set_level(AV_LOG_QUIET);
   if (const char* outputs = std::getenv("VSNAP_FUZZ_OUTPUTS")) {
     maxOutputs = std::atoi(outputs);
+  }
+  const char* cpuFlags = std::getenv("VSNAP_FUZZ_CPUFLAGS");
+  if (cpuFlags != nullptr && *cpuFlags != '\0') {
+    unsigned flags = 0;
+    if (av_parse_cpu_caps(&flags, cpuFlags) < 0) {
+      std::fprintf(stderr, "extract_fuzzer: VSNAP_FUZZ_CPUFLAGS=%s is not a CPU flag list\n", cpuFlags);
+      std::exit(2);
+    }
+    av_force_cpu_flags(static_cast<int>(flags));
   }
   return 0;
 }
