@@ -150,13 +150,12 @@ async function measure({ input, cases, runs, workDir, log }) {
   }
   const verification = reports.map((r) => r.lines[0]);
 
-  const timed = cases.map((c) => ({ ...c, runs: [] }));
+  const timed = cases.map((c) => ({ ...c, runs: [], expected: verified.get(c).result.outputs.length }));
   for (let round = 1; round <= runs; round += 1) {
     for (const c of timed) {
       const result = await runCase(c);
-      const expected = verified.get(cases[timed.indexOf(c)]).result.outputs.length;
-      if (result.outputs.length !== expected) {
-        throw new Error(`${label(c)} wrote ${result.outputs.length} images in a timed run, ${expected} when verified`);
+      if (result.outputs.length !== c.expected) {
+        throw new Error(`${label(c)} wrote ${result.outputs.length} images in a timed run, ${c.expected} when verified`);
       }
       log(`${input.label}: run ${round}/${runs}: ${label(c)}: ${(result.wallMs / 1000).toFixed(2)} s`);
       c.runs.push(result);
