@@ -499,6 +499,11 @@ const AVFrame* Decoder::decodeExact(const Target& target) {
   } else {
     seekToKey(target.startKeyPts);
   }
+  // The last target of a segment is followed by a seek, so nothing decoded
+  // after it is of use: once its packet is in, drain the decoder instead of
+  // feeding it the frames its reordering delay would otherwise wait for.
+  const bool lastOfSegment = cursor_ + 1 == segmentEnd_;
+  bool drainedEarly = false;
   for (;;) {
     throwIfCancelled();
     int ret = avcodec_receive_frame(codec_.get(), frame_.get());
@@ -515,6 +520,14 @@ const AVFrame* Decoder::decodeExact(const Target& target) {
         throw Error(ErrorCode::CorruptInput, "the frame at " + secondsText(target.frameTime) +
                                                  " could not be decoded");
       }
+      continue;
+    }
+    if (ret == AVERROR_EOF && drainedEarly) {
+      // The target's packet did not give a frame of its time (a container
+      // whose packet and frame times differ): decode it again the long way.
+      drainEarly_ = false;
+      drainedEarly = false;
+      seekToKey(target.startKeyPts);
       continue;
     }
     if (ret == AVERROR_EOF) {
@@ -544,6 +557,11 @@ const AVFrame* Decoder::decodeExact(const Target& target) {
       continue;
     }
     checkAv(ret, "avcodec_send_packet", ErrorCode::CorruptInput);
+    if (lastOfSegment && drainEarly_ && time == target.pts) {
+      checkAv(avcodec_send_packet(codec_.get(), nullptr), "avcodec_send_packet(flush)");
+      draining_ = true;
+      drainedEarly = true;
+    }
   }
 }
 

@@ -16,7 +16,9 @@
 //             When the next target's keyframe is the one of the GOP being
 //             decoded, keep decoding instead of seeking (continueInGop).
 //             Non-reference frames that are not targets are not decoded
-//             (skip_frame), where the codec allows it.
+//             (skip_frame), where the codec allows it. After the last target
+//             of a GOP's packet the decoder is drained, so that no frame
+//             after it is decoded only to push it out of the reorder buffer.
 //   Keyframe  seek to the keyframe, decode that one packet and drain.
 //
 // Work splits into segments that share nothing: in exact mode the targets
@@ -191,6 +193,7 @@ class Decoder {
   bool draining_ = false;
   bool havePacket_ = false;      // packet_ holds a packet not yet sent
   bool seeksOvershoot_ = false;  // the demuxer landed past a keyframe once
+  bool drainEarly_ = true;       // cleared once draining at a target's packet missed it
   int64_t gopKeyPts_ = Timeline::kStreamStart;
   int64_t lastDecodedPts_ = Timeline::kStreamStart;
   int64_t lastOutputPts_ = AV_NOPTS_VALUE;

@@ -25,6 +25,17 @@ describe('packets read', () => {
     },
   );
 
+  it('exact mode reads nothing past the last target of a GOP', async () => {
+    // Keyframes at 0, 1.5 and 3 s, each a target: each GOP's only target is
+    // its keyframe, so the decoder is drained right after that packet
+    // instead of being fed the B-frames' reordering delay.
+    const path = await fixturePath(fixtureNamed('mp4-bframes'));
+    const { outputs, stats } = await collect(path, { mode: 'exact', interval: 1.5 });
+    expect(outputs.map((output) => output.frameTime)).toEqual([0, 1.5, 3]);
+    expect(stats.packetsRead).toBe(outputs.length);
+    expect(stats.framesDecoded).toBe(outputs.length);
+  });
+
   it('exact mode reads fewer packets than the scan when targets are sparse', async () => {
     const path = await fixturePath(fixtureNamed('mp4-long-gop'));
     const { stats } = await collect(path, { mode: 'exact', interval: 5 });
