@@ -179,7 +179,9 @@ void Decoder::scan() {
     }
     av_packet_unref(packet_.get());
   }
-  timeline->finish(fallbackDuration());
+  // A codec that delays display by one frame leaves the pts of its anchors
+  // to be found from the packets after them (Timeline.h).
+  timeline->finish(fallbackDuration(), stream_->codecpar->video_delay == 1);
   if ((format_->iformat->flags & AVFMT_GENERIC_INDEX) != 0) {
     const int count = avformat_index_get_entries_count(stream_);
     for (int i = 0; i < count; ++i) {
@@ -567,9 +569,9 @@ const AVFrame* Decoder::decodeExact(const Target& target) {
 
 const AVFrame* Decoder::decodeKeyframe(const Target& target) {
   // Seeking skips the GOP in between; reading forward would read all of it.
-  seekToKey(target.pts);
+  seekToKey(target.startKeyPts);
   havePacket_ = false;
-  gopKeyPts_ = target.pts;
+  gopKeyPts_ = target.startKeyPts;
   codec_->skip_frame = AVDISCARD_DEFAULT;
   int ret = avcodec_send_packet(codec_.get(), packet_.get());
   av_packet_unref(packet_.get());
@@ -592,7 +594,14 @@ const AVFrame* Decoder::decodeKeyframe(const Target& target) {
 }
 
 int64_t Decoder::framePts(const AVFrame* frame) const {
-  return frame->pts != AV_NOPTS_VALUE ? frame->pts : frame->best_effort_timestamp;
+  const int64_t pts = frame->pts != AV_NOPTS_VALUE ? frame->pts : frame->best_effort_timestamp;
+  if (pts != AV_NOPTS_VALUE || timeline_ == nullptr || lastDecodedPts_ == Timeline::kStreamStart) {
+    return pts;
+  }
+  // Frames come out in display order: one without a time after one with a
+  // time (an anchor given up only when the decoder is drained) is the frame
+  // shown next.
+  return timeline_->shownAfter(lastDecodedPts_);
 }
 
 void Decoder::convert(const AVFrame* frame, uint8_t* rgb, size_t capacity) {

@@ -66,37 +66,53 @@ void Timeline::addPacket(const AVPacket& packet) {
   if (packet.pts != AV_NOPTS_VALUE && packet.dts != AV_NOPTS_VALUE) {
     maxReorderDelay_ = std::max(maxReorderDelay_, packet.pts - packet.dts);
   }
-  const bool key = (packet.flags & AV_PKT_FLAG_KEY) != 0;
-  if (key) {
-    allKeyPts_.push_back(time);
-  }
-  if ((packet.flags & AV_PKT_FLAG_DISCARD) == 0) {
-    pts_.push_back(time);
-    key_.push_back(key);
-    durations_.push_back(packet.duration);
-  }
+  packets_.push_back(Packet{time, packet.duration, packet.pts == AV_NOPTS_VALUE,
+                            (packet.flags & AV_PKT_FLAG_KEY) != 0, (packet.flags & AV_PKT_FLAG_DISCARD) != 0});
 }
 
-void Timeline::finish(int64_t fallbackDuration) {
-  if (pts_.empty()) {
+void Timeline::finish(int64_t fallbackDuration, bool delayedAnchors) {
+  // Display times, in decode order; an anchor without a pts is shown when
+  // the next one is decoded.
+  std::vector<int64_t> shown(packets_.size());
+  int64_t nextAnchorTime = kStreamStart;
+  for (size_t i = packets_.size(); i-- > 0;) {
+    const Packet& packet = packets_[i];
+    shown[i] = packet.time;
+    if (!delayedAnchors || !packet.ptsMissing) {
+      continue;
+    }
+    if (nextAnchorTime == kStreamStart) {
+      const Packet& last = packets_.back();
+      nextAnchorTime = last.time + (last.duration > 0 ? last.duration : std::max<int64_t>(fallbackDuration, 1));
+    }
+    shown[i] = nextAnchorTime;
+    nextAnchorTime = packet.time;
+  }
+
+  std::vector<size_t> order;
+  for (size_t i = 0; i < packets_.size(); ++i) {
+    const Packet& packet = packets_[i];
+    if (packet.key) {
+      allKeys_.push_back(Keyframe{shown[i], packet.time});
+    }
+    if (!packet.discard) {
+      order.push_back(i);
+    }
+  }
+  if (order.empty()) {
     throw Error(ErrorCode::CorruptInput, "the video stream has no frames");
   }
-  std::vector<size_t> order(pts_.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [this](size_t a, size_t b) { return pts_[a] < pts_[b]; });
-  std::vector<int64_t> pts(order.size());
-  std::vector<bool> key(order.size());
-  std::vector<int64_t> durations(order.size());
-  for (size_t i = 0; i < order.size(); ++i) {
-    pts[i] = pts_[order[i]];
-    key[i] = key_[order[i]];
-    durations[i] = durations_[order[i]];
+  std::stable_sort(order.begin(), order.end(), [&shown](size_t a, size_t b) { return shown[a] < shown[b]; });
+  for (size_t i : order) {
+    pts_.push_back(shown[i]);
+    packetTimes_.push_back(packets_[i].time);
+    key_.push_back(packets_[i].key);
+    durations_.push_back(packets_[i].duration);
   }
-  pts_ = std::move(pts);
-  key_ = std::move(key);
-  durations_ = std::move(durations);
-  std::sort(allKeyPts_.begin(), allKeyPts_.end());
+  std::stable_sort(allKeys_.begin(), allKeys_.end(),
+                   [](const Keyframe& a, const Keyframe& b) { return a.pts < b.pts; });
+  packets_.clear();
+  packets_.shrink_to_fit();
 
   const int64_t previous = pts_.size() > 1 ? pts_[pts_.size() - 2] : kStreamStart;
   end_ = endOf(pts_.back(), durations_.back(), previous, fallbackDuration);
@@ -140,13 +156,19 @@ std::vector<double> Timeline::keyframeTimes() const {
 }
 
 int64_t Timeline::decodeStartFor(int64_t pts) const {
-  auto it = std::upper_bound(allKeyPts_.begin(), allKeyPts_.end(), pts);
-  return it == allKeyPts_.begin() ? kStreamStart : *(it - 1);
+  auto it = std::upper_bound(allKeys_.begin(), allKeys_.end(), pts,
+                             [](int64_t value, const Keyframe& key) { return value < key.pts; });
+  return it == allKeys_.begin() ? kStreamStart : (it - 1)->packet;
+}
+
+int64_t Timeline::shownAfter(int64_t pts) const {
+  auto it = std::upper_bound(pts_.begin(), pts_.end(), pts);
+  return it == pts_.end() ? kStreamStart : *it;
 }
 
 Target Timeline::targetFor(int32_t index) const {
   const int64_t pts = pts_[index];
-  return Target{pts, index, frameTime(pts, origin(), timeBase_), key_[index] ? pts : decodeStartFor(pts)};
+  return Target{pts, index, frameTime(pts, origin(), timeBase_), key_[index] ? packetTimes_[index] : decodeStartFor(pts)};
 }
 
 std::vector<Target> Timeline::plan(SamplingMode mode, AVRational interval) const {

@@ -21,6 +21,16 @@
 // a GOP are displayed after the previous keyframe, and decoding forward from
 // it passes through the keyframe they reference.
 //
+// A packet's pts is the frame's, except where the container stores none
+// (AVI keeps decode times only). There FFmpeg gives a B-frame its dts as its
+// pts, and leaves the I- and P-frames ("anchors") without one: their display
+// time depends on the packets after them. For a codec that delays display
+// by one frame (MPEG-4 part 2, MPEG-1/2 video) an anchor is shown when the
+// next anchor is decoded, so its pts is the next anchor's dts, and the last
+// anchor is shown one frame after the last packet (finish's delayedAnchors).
+// Such a keyframe is then displayed at one time and sought by another:
+// Target::startKeyPts is always a packet time, the one seeking looks for.
+//
 // A Timeline knows every frame (it is built from a scan of the stream). The
 // keyframe rule also runs over keyframes known one at a time (IndexPlanner,
 // which reads only the keyframes a plan needs): pickKeyframes is that rule,
@@ -44,7 +54,7 @@ struct Target {
   int64_t pts;          // the frame's pts, stream time base
   int32_t frameIndex;   // display index
   double frameTime;     // seconds since origin, rounded to the millisecond
-  int64_t startKeyPts;  // keyframe to decode from; kStreamStart when none
+  int64_t startKeyPts;  // packet time of the keyframe to decode from; kStreamStart when none
 };
 
 // The displayed keyframes of a stream in display order, as the keyframe rule
@@ -74,7 +84,9 @@ class Timeline {
   void addPacket(const AVPacket& packet);
   // Sorts into display order and fixes the end. `fallbackDuration` is used
   // for a last frame of unknown duration when no frame gap is known either.
-  void finish(int64_t fallbackDuration);
+  // `delayedAnchors`: the codec delays display by one frame, so packets
+  // without a pts are anchors shown at the next one's dts (see above).
+  void finish(int64_t fallbackDuration, bool delayedAnchors);
   // Where a stream ends whose last displayed frame is at `lastPts` with a
   // packet duration `lastDuration` (<= 0: unknown), and the one displayed
   // before it at `previousPts` (kStreamStart: there is none).
@@ -88,7 +100,12 @@ class Timeline {
   std::vector<double> keyframeTimes() const;
 
   // ---- mapping ----------------------------------------------------------
+  // The packet time of the keyframe to decode the frame at `pts` from.
   int64_t decodeStartFor(int64_t pts) const;
+  // The pts of the first frame displayed after `pts`, or kStreamStart when
+  // none is: for a frame that FFmpeg decodes without a timestamp (the last
+  // anchor above).
+  int64_t shownAfter(int64_t pts) const;
   // Where decoding from the very start begins: the first packet's time and
   // byte position (-1 when unknown).
   int64_t firstPacketTime() const { return firstPacketTime_; }
@@ -125,10 +142,24 @@ class Timeline {
   Target targetFor(int32_t index) const;
 
   AVRational timeBase_;
-  std::vector<int64_t> pts_;         // displayed frames, display order
-  std::vector<bool> key_;            // parallel to pts_
-  std::vector<int64_t> durations_;   // parallel to pts_
-  std::vector<int64_t> allKeyPts_;   // every keyframe packet, sorted
+  struct Keyframe {
+    int64_t pts;     // when it is displayed
+    int64_t packet;  // its packet's time, which seeking looks for
+  };
+  std::vector<int64_t> pts_;          // displayed frames, display order
+  std::vector<int64_t> packetTimes_;  // parallel to pts_
+  std::vector<bool> key_;             // parallel to pts_
+  std::vector<int64_t> durations_;    // parallel to pts_
+  std::vector<Keyframe> allKeys_;     // every keyframe packet, by pts
+  // The packets added, in decode order, until finish().
+  struct Packet {
+    int64_t time;  // packetTime()
+    int64_t duration;
+    bool ptsMissing;
+    bool key;
+    bool discard;
+  };
+  std::vector<Packet> packets_;
   int64_t end_ = 0;
   int64_t firstPacketTime_ = INT64_MIN;
   int64_t firstPacketPosition_ = -1;

@@ -17,7 +17,11 @@ const minParityPsnr = 35;
 /** Codecs the wasm core has no software decoder for (modes.test.ts shows it refuses them). */
 const notOnWasm: ReadonlySet<string> = new Set(['av1']);
 
-const shared = (await fixtureCases()).filter((fixture) => !notOnWasm.has(fixture.codec));
+// Frames whose packets carry no pts (AVI with B-frames) are refused by the
+// wasm backend too (modes.test.ts).
+const shared = (await fixtureCases()).filter(
+  (fixture) => !notOnWasm.has(fixture.codec) && !fixture.traits.anchorsWithoutPts,
+);
 const modes: readonly SamplingMode[] = ['exact', 'keyframe'];
 
 afterAll(shutdown);

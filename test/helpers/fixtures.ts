@@ -27,6 +27,8 @@ export interface FixtureTraits {
   discardedPackets: boolean;
   /** Frames are reordered (decode order differs from display order). */
   reordered: boolean;
+  /** The I- and P-frame packets carry no pts (AVI with B-frames): their display times follow from later packets. */
+  anchorsWithoutPts: boolean;
   /** Frames displayed before a keyframe but decoded after it (leading pictures of an open GOP). */
   openGop: boolean;
   /** The last packet carries no duration, so the last frame lasts as long as the gap before it. */
@@ -66,6 +68,7 @@ const plain: FixtureTraits = {
   nonZeroOrigin: false,
   discardedPackets: false,
   reordered: false,
+  anchorsWithoutPts: false,
   openGop: false,
   lastDurationMissing: false,
   minKeyframeGap: 0,
@@ -163,6 +166,18 @@ export const fixtures: readonly Fixture[] = [
     encode: [...testsrc2(320, 240, 30, 4), '-c:v', 'mpeg4', '-q:v', '4', '-g', '40'],
     intervals: [1, 2],
     traits: { ...plain, minKeyframeGap: 1.3 },
+  },
+  {
+    name: 'avi-mpeg4-bframes',
+    ext: 'avi',
+    codec: 'mpeg4',
+    encoder: 'mpeg4',
+    // AVI stores decode times only: FFmpeg gives the B-frames a pts and the
+    // I- and P-frames none, so their display times follow from later packets
+    // (the first frame is shown one frame late, at the second packet's time).
+    encode: [...testsrc2(320, 240, 30, 4), '-c:v', 'mpeg4', '-q:v', '4', '-g', '40', '-bf', '2'],
+    intervals: [0.5, 1],
+    traits: { ...plain, reordered: true, anchorsWithoutPts: true, nonZeroOrigin: true, minKeyframeGap: 1.3 },
   },
   {
     name: 'flv-h264',

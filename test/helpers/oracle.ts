@@ -13,7 +13,13 @@
  *   exact          per target, the last frame with frame_time <= t_k
  *   keyframe       per target, the nearest displayed keyframe (earlier on a
  *                  tie), consecutive repeats dropped
- * Keyframes are packets flagged K; packets flagged D are not displayed. All
+ * Keyframes are packets flagged K; packets flagged D are not displayed.
+ * Frame times are the decoded frames' (pts, else best-effort timestamp). A
+ * container that stores no pts (AVI) leaves the I- and P-frames of a codec
+ * with B-frames without one until later packets are decoded: there the
+ * keyframes are the frames FFmpeg decodes as key frames, and the last frame,
+ * which FFmpeg gives no time at all, is shown one frame gap after the one
+ * before it. All
  * comparisons are exact, on integers: pts times time base against the
  * interval as the decimal JavaScript prints for it (0.3 is 3/10). Tests use
  * short decimals only: how the engine reads a repeating one (1/3) is not
@@ -53,6 +59,8 @@ export interface ProbedVideo {
   timeBase: Rational;
   /** Packets of the video stream in decode order. */
   packets: ProbedPacket[];
+  /** Keyframe packets carry no pts (AVI with B-frames): keyframes are then known by decoding. */
+  anchorsWithoutPts: boolean;
   /** Displayed frames in display order: pts, and whether a K packet carries it. */
   pts: bigint[];
   key: boolean[];
@@ -76,6 +84,8 @@ export interface FfprobeEntry {
   best_effort_timestamp?: number;
   duration?: number;
   flags?: string;
+  /** Frames: 1 when FFmpeg decoded a key frame. */
+  key_frame?: number;
 }
 
 /** The parts of `ffprobe -show_packets -show_frames -show_streams -show_format -of json` the oracle reads. */
@@ -114,20 +124,16 @@ export function videoFromFfprobe(path: string, out: FfprobeOutput): ProbedVideo 
       key: (e.flags ?? '').includes('K'),
       discard: (e.flags ?? '').includes('D'),
     }));
-  const pts = entries
-    .filter((e) => e.type === 'frame')
-    .map((e, i) => {
-      const value = e.pts ?? e.best_effort_timestamp;
-      if (value === undefined) throw new Error(`${path}: frame ${i} has no timestamp`);
-      return BigInt(value);
-    });
+  const frames = entries.filter((e) => e.type === 'frame');
+  const pts = frameTimes(path, frames);
   if (pts.length < 2) throw new Error(`${path}: the oracle needs at least two frames`);
   for (let i = 1; i < pts.length; i++) {
     if (pts[i] <= pts[i - 1]) throw new Error(`${path}: frame pts not increasing at display index ${i}`);
   }
 
+  const anchorsWithoutPts = packets.some((p) => p.key && !p.discard && p.pts === undefined);
   const keyPts = new Set(packets.filter((p) => p.key && !p.discard && p.pts !== undefined).map((p) => p.pts));
-  const key = pts.map((p) => keyPts.has(p));
+  const key = anchorsWithoutPts ? frames.map((f) => f.key_frame === 1) : pts.map((p) => keyPts.has(p));
 
   const last = pts[pts.length - 1];
   const lastPacket = packets.find((p) => p.pts === last && !p.discard);
@@ -149,12 +155,29 @@ export function videoFromFfprobe(path: string, out: FfprobeOutput): ProbedVideo 
     displayHeight: turned ? stream.width : stream.height,
     timeBase: { num, den },
     packets,
+    anchorsWithoutPts,
     pts,
     key,
     origin: pts[0],
     end: last + lastDuration,
     formatBitRate: Number(out.format.bit_rate ?? NaN),
   };
+}
+
+/** Each decoded frame's time; only the last may have none, and is then shown one gap after the one before. */
+function frameTimes(path: string, frames: FfprobeEntry[]): bigint[] {
+  const times: bigint[] = [];
+  frames.forEach((frame, i) => {
+    const value = frame.pts ?? frame.best_effort_timestamp;
+    if (value !== undefined) {
+      times.push(BigInt(value));
+    } else if (i === frames.length - 1 && i >= 2) {
+      times.push(2n * times[i - 1] - times[i - 2]);
+    } else {
+      throw new Error(`${path}: frame ${i} has no timestamp`);
+    }
+  });
+  return times;
 }
 
 /** ffprobe prints the display matrix's counterclockwise angle; ffmpeg turns the picture by its negation. */
@@ -250,9 +273,19 @@ export function expectedOutputs(video: ProbedVideo, interval: number, mode: Mode
   }));
 }
 
-/** The last keyframe packet, displayed or not, at or before this pts. */
+/**
+ * The last keyframe packet, displayed or not, at or before this pts. Where
+ * keyframe packets carry no pts, the last keyframe displayed at or before it
+ * stands for it: the tests compare decoding starts, never seek to them.
+ */
 function decodeStartFor(video: ProbedVideo, pts: bigint): bigint | undefined {
   let start: bigint | undefined;
+  if (video.anchorsWithoutPts) {
+    video.pts.forEach((p, i) => {
+      if (video.key[i] && p <= pts) start = p;
+    });
+    return start;
+  }
   for (const p of video.packets) {
     if (p.key && p.pts !== undefined && p.pts <= pts && (start === undefined || p.pts > start)) start = p.pts;
   }

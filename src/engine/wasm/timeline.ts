@@ -12,7 +12,7 @@
  * both scaled to the denominator timeBase.den * interval.den.
  */
 
-import { corruptInput, internal, limitExceeded } from '../../errors.js';
+import { corruptInput, internal, limitExceeded, unsupportedInput } from '../../errors.js';
 import type { SamplingMode } from '../../options.js';
 import type { WasmProbe } from './probe-output.js';
 
@@ -108,8 +108,19 @@ export class Timeline {
     return new Timeline(timeBase, shown.map((f) => f.pts), shown.map((f) => f.key), allKeyPts, end);
   }
 
-  /** Timeline.fromPackets over a probe's packets, with the fallback duration of its frame rate. */
+  /**
+   * Timeline.fromPackets over a probe's packets, with the fallback duration
+   * of its frame rate. A stream whose reordered frames have packets without
+   * a pts (AVI with B-frames) is refused: the native backend places those
+   * frames by the packets after them (Timeline.h), and this port does not.
+   */
   static fromProbe({ stream, packets }: WasmProbe): Timeline {
+    if (stream.reorders && packets.some((packet) => !packet.discard && packet.pts === undefined && packet.dts !== undefined)) {
+      throw unsupportedInput(
+        `The wasm backend cannot place the frames of this ${stream.codec} stream: its container gives its I- and ` +
+          'P-frames no presentation time (AVI with B-frames). The native backend reads it.',
+      );
+    }
     return Timeline.fromPackets(packets, stream.timeBase, fallbackDuration(stream.averageFrameRate, stream.timeBase));
   }
 
