@@ -114,7 +114,10 @@ function markdownReport(r) {
     + `${machine.node}, vsnap ${machine.vsnap}, ffmpeg ${machine.ffmpeg}, ${machine.pyav}${machine.opencv ? `, OpenCV ${machine.opencv}` : ''}. ${r.seconds} s in all.`, '');
   lines.push('Every contender runs as a child process the way a user runs it, on the same generated video and the same targets '
     + '(t_k = k × interval), and its images are checked against an oracle of the timeline and against a peer\'s images '
-    + 'before anything is timed. The cases of one video are timed round-robin, so every ratio compares runs made under the same load.', '');
+    + 'before anything is timed. The cases of one video are timed round-robin, so every ratio compares runs made under the same load. '
+    + 'The "library call" rows are the exception: they time one call inside a process that has made one already '
+    + '(vsnap\'s `snapshotToFiles()`, the PyAV script\'s extraction), the cost per video of a program that has the library loaded; '
+    + 'their peak RSS is the whole process\'s.', '');
   lines.push('![vsnap against its peers](chart.svg)', '');
   lines.push('## Targets', '');
   lines.push('| target | measured | result |', '|---|---|---|');

@@ -1,5 +1,7 @@
 // Every contender behind one interface, each run from the command line the
-// way a user runs it (process start-up included):
+// way a user runs it (process start-up included), except the "library call"
+// ones (`warm: true`), which time a call inside a process that made one
+// already:
 //   { name, family, command(input, interval, outDir) → argv,
 //     run(input, interval, outDir) → { outputs: [{ path, frameTime?, frameIndex? }],
 //                                       framesDecoded, framesDecodedSource, stats?,
@@ -44,6 +46,39 @@ export function vsnapContender(vsnapRoot, mode, backend = 'native') {
         stats: report.stats,
         wallMs,
         cpuMs,
+        peakRssKiB,
+      };
+    },
+  };
+}
+
+/**
+ * vsnap as a library: one snapshotToFiles() call timed in a process that has
+ * made one already (library-call.mjs). wallMs and cpuMs are that call's;
+ * peakRssKiB is the process's.
+ */
+export function vsnapLibraryContender(vsnapRoot, mode) {
+  const script = new URL('./library-call.mjs', import.meta.url).pathname;
+  const command = (input, interval, outDir) => [
+    process.execPath, script, vsnapRoot, input,
+    '--interval', String(interval), '--mode', mode, '--quality', String(JPEG_QUALITY), '--out', outDir,
+  ];
+  return {
+    name: `vsnap ${mode} (library call)`,
+    family: mode,
+    command,
+    warm: true,
+    async run(input, interval, outDir) {
+      const argv = command(input, interval, outDir);
+      const { stdout, peakRssKiB } = await runMeasured(argv, { cwd: vsnapRoot });
+      const report = parseJsonLine(stdout, argv);
+      return {
+        outputs: report.data.map((d) => ({ path: d.path, frameTime: d.frame_time, frameIndex: d.frame_index })),
+        framesDecoded: report.stats.framesDecoded,
+        framesDecodedSource: 'reported',
+        stats: report.stats,
+        wallMs: report.call.wall_ms,
+        cpuMs: report.call.cpu_ms,
         peakRssKiB,
       };
     },
@@ -121,27 +156,39 @@ export function pyavContender(repoRoot) {
   return pythonPeer('PyAV seek per target', join(repoRoot, 'bench/peers/pyav_snapshot.py'));
 }
 
-/** A peer script printing {"outputs": [{"frame_time", "path"}], "frames_decoded", "seeks"}. */
-function pythonPeer(name, script) {
+/** The same script with --warm: its second extraction in one process, as vsnapLibraryContender. */
+export function pyavLibraryContender(repoRoot) {
+  return pythonPeer('PyAV (library call)', join(repoRoot, 'bench/peers/pyav_snapshot.py'), ['--warm']);
+}
+
+/**
+ * A peer script printing {"outputs": [{"frame_time", "path"}], "frames_decoded", "seeks"},
+ * and "call": {"wall_ms", "cpu_ms"} when `extraArgs` ask it to time a call of its own.
+ */
+function pythonPeer(name, script, extraArgs = []) {
   const command = (input, interval, outDir) => [
     '/usr/bin/python3', script, input, '--interval', String(interval), '--quality', String(JPEG_QUALITY), '--out', outDir,
+    ...extraArgs,
   ];
+  const warm = extraArgs.includes('--warm');
   return {
     name,
     family: 'exact',
     command,
+    warm,
     async run(input, interval, outDir) {
       const argv = command(input, interval, outDir);
-      const { stdout, wallMs, cpuMs, peakRssKiB } = await runMeasured(argv);
-      const report = parseJsonLine(stdout, argv);
+      const measured = await runMeasured(argv);
+      const report = parseJsonLine(measured.stdout, argv);
+      if (warm && report.call === undefined) throw new Error(`${formatCommand(argv)} timed no call of its own`);
       return {
         outputs: report.outputs.map((o) => ({ path: o.path, frameTime: o.frame_time })),
         framesDecoded: report.frames_decoded,
         framesDecodedSource: 'reported',
         stats: { seeks: report.seeks, framesDecoded: report.frames_decoded },
-        wallMs,
-        cpuMs,
-        peakRssKiB,
+        wallMs: warm ? report.call.wall_ms : measured.wallMs,
+        cpuMs: warm ? report.call.cpu_ms : measured.cpuMs,
+        peakRssKiB: measured.peakRssKiB,
       };
     },
   };

@@ -16,7 +16,8 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  ffmpegFpsContender, ffmpegKeyframesContender, ffmpegSeekContender, opencvContender, pyavContender, vsnapContender,
+  ffmpegFpsContender, ffmpegKeyframesContender, ffmpegSeekContender, opencvContender, pyavContender, pyavLibraryContender,
+  vsnapContender, vsnapLibraryContender,
 } from './contenders.mjs';
 import { speedup, summarize } from './report.mjs';
 import { verifyAgreement } from './verify.mjs';
@@ -32,14 +33,16 @@ const vp9 = (height, gopSeconds, seconds) =>
  * `peers`: which contenders run on the matrix inputs besides vsnap's two
  * modes (always there): fps (ffmpeg's fps filter), keyframes (ffmpeg
  * skip_frame nokey; H.264 only), seek (ffmpeg, a process per target), pyav, opencv,
- * wasm (vsnap keyframe mode on the wasm backend, up to 1080p).
+ * wasm (vsnap keyframe mode on the wasm backend, up to 1080p), library (vsnap's
+ * two modes and PyAV timed as a second call inside one process: the cost per
+ * video of a program that has the library loaded, start-up left out).
  */
 export const profiles = {
   full: {
     runs: 2,
     intervals: [1, 10],
     matrix: [h264(1080, 1, 60), h264(1080, 10, 60), h264(2160, 2, 20), vp9(1080, 5, 60)],
-    peers: ['fps', 'keyframes', 'seek', 'pyav', 'opencv', 'wasm'],
+    peers: ['fps', 'keyframes', 'seek', 'pyav', 'opencv', 'wasm', 'library'],
     // 720p keeps the fps filter's pass over ten minutes of video to a minute.
     lengths: { videos: [h264(720, 2, 10), h264(720, 2, 60), h264(720, 2, 600)], images: 10, runs: 2 },
   },
@@ -111,6 +114,11 @@ function matrixCases(input, profile, vsnapRoot, repoRoot) {
     if (peers.has('seek')) cases.push({ contender: ffmpegSeekContender(oracle), interval });
     if (peers.has('pyav')) cases.push({ contender: pyavContender(repoRoot), interval });
     if (peers.has('opencv')) cases.push({ contender: opencvContender(repoRoot), interval });
+    if (peers.has('library')) {
+      cases.push({ contender: vsnapLibraryContender(vsnapRoot, 'exact'), interval });
+      cases.push({ contender: vsnapLibraryContender(vsnapRoot, 'keyframe'), interval });
+      if (peers.has('pyav')) cases.push({ contender: pyavLibraryContender(repoRoot), interval });
+    }
   }
   return cases;
 }
@@ -196,6 +204,11 @@ export function suiteRatios(results) {
       add(`exact vs ffmpeg seek @ ${interval} s`, true, vs('vsnap exact', 'ffmpeg seek per target'), context);
       add(`exact vs PyAV @ ${interval} s`, true, vs('vsnap exact', 'PyAV seek per target'), context);
       add(`exact vs OpenCV @ ${interval} s`, true, vs('vsnap exact', 'OpenCV seek per target'), context);
+      // Start-up left out of vsnap's side (and PyAV's): informative, not gated.
+      const library = { ...context, gated: false };
+      add(`library call: keyframe vs fps filter @ ${interval} s`, true, vs('vsnap keyframe (library call)', 'ffmpeg fps filter'), library);
+      add(`library call: exact vs fps filter @ ${interval} s`, true, vs('vsnap exact (library call)', 'ffmpeg fps filter'), library);
+      add(`library call: exact vs PyAV library call @ ${interval} s`, true, vs('vsnap exact (library call)', 'PyAV (library call)'), library);
     }
   }
   const { series } = results.lengths;
@@ -225,6 +238,10 @@ export function suiteTargets(results) {
   each('exact vs fps filter @ 1 s', 1.5, () => 'exact @ 1 s ≥ 1.5× ffmpeg fps filter');
   each('exact vs PyAV', 2, (r) => `exact @ ${r.interval} s ≥ 2× PyAV`);
   each('exact vs OpenCV', 1, (r) => `exact @ ${r.interval} s ahead of OpenCV`);
+  // The same targets for a program that calls the library, start-up paid once.
+  each('library call: keyframe vs fps filter @ 10 s', 25, () => 'library call: keyframe @ 10 s ≥ 25× ffmpeg fps filter');
+  each('library call: exact vs fps filter @ 1 s', 1.5, () => 'library call: exact @ 1 s ≥ 1.5× ffmpeg fps filter');
+  each('library call: exact vs PyAV', 2, (r) => `library call: exact @ ${r.interval} s ≥ 2× PyAV library call`);
   const flat = ratios.find((r) => r.name.startsWith('vsnap keyframe time'));
   if (flat) {
     // Flat: ten times the video for the same images costs at most half as much again.
