@@ -29,7 +29,7 @@ cd "$(dirname "$0")/.."
 seconds=120
 build_only=0
 asan_ffmpeg=0
-containers=(mp4 mp4-hevc mov mkv webm-vp8 webm-vp9 webm-av1 avi flv flv1 ts)
+containers=(mp4 mp4-hevc mov mkv webm-vp8 webm-vp9 webm-av1 avi avi-bframes flv flv1 ts mpg)
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
@@ -91,9 +91,12 @@ seed webm-vp8 webm -c:v libvpx -g 5
 seed webm-vp9 webm -c:v libvpx-vp9 -deadline realtime -g 5
 seed webm-av1 webm -c:v libaom-av1 -usage realtime -cpu-used 8 -g 5
 seed avi avi -c:v mpeg4 -g 5
+# Decode times only, anchors without a pts: the timeline places them by later packets.
+seed avi-bframes avi -c:v mpeg4 -bf 2 -g 5
 seed flv flv -c:v libx264 -bf 2 -g 5 -pix_fmt yuv420p
 seed flv1 flv -c:v flv -g 5
 seed ts ts -c:v libx264 -bf 2 -g 5 -pix_fmt yuv420p
+seed mpg mpg -c:v mpeg2video -bf 2 -g 5
 
 share=$(( seconds / ${#containers[@]} ))
 [ "$share" -ge 1 ] || share=1

@@ -66,27 +66,31 @@ void Timeline::addPacket(const AVPacket& packet) {
   if (packet.pts != AV_NOPTS_VALUE && packet.dts != AV_NOPTS_VALUE) {
     maxReorderDelay_ = std::max(maxReorderDelay_, packet.pts - packet.dts);
   }
-  packets_.push_back(Packet{time, packet.duration, packet.pts == AV_NOPTS_VALUE,
+  packets_.push_back(Packet{time, packet.dts, packet.duration, packet.pts == AV_NOPTS_VALUE,
                             (packet.flags & AV_PKT_FLAG_KEY) != 0, (packet.flags & AV_PKT_FLAG_DISCARD) != 0});
 }
 
 void Timeline::finish(int64_t fallbackDuration, bool delayedAnchors) {
   // Display times, in decode order; an anchor without a pts is shown when
-  // the next one is decoded.
+  // the next anchor is decoded.
   std::vector<int64_t> shown(packets_.size());
-  int64_t nextAnchorTime = kStreamStart;
+  int64_t nextAnchorDts = kStreamStart;
+  if (!packets_.empty()) {
+    const Packet& last = packets_.back();
+    nextAnchorDts = last.time + (last.duration > 0 ? last.duration : std::max<int64_t>(fallbackDuration, 1));
+  }
   for (size_t i = packets_.size(); i-- > 0;) {
     const Packet& packet = packets_[i];
     shown[i] = packet.time;
-    if (!delayedAnchors || !packet.ptsMissing) {
+    if (!delayedAnchors || packet.dts == AV_NOPTS_VALUE) {
       continue;
     }
-    if (nextAnchorTime == kStreamStart) {
-      const Packet& last = packets_.back();
-      nextAnchorTime = last.time + (last.duration > 0 ? last.duration : std::max<int64_t>(fallbackDuration, 1));
+    if (packet.ptsMissing) {
+      shown[i] = nextAnchorDts;
     }
-    shown[i] = nextAnchorTime;
-    nextAnchorTime = packet.time;
+    if (packet.ptsMissing || packet.time > packet.dts) {
+      nextAnchorDts = packet.dts;
+    }
   }
 
   std::vector<size_t> order;

@@ -22,12 +22,14 @@
 // it passes through the keyframe they reference.
 //
 // A packet's pts is the frame's, except where the container stores none
-// (AVI keeps decode times only). There FFmpeg gives a B-frame its dts as its
-// pts, and leaves the I- and P-frames ("anchors") without one: their display
-// time depends on the packets after them. For a codec that delays display
-// by one frame (MPEG-4 part 2, MPEG-1/2 video) an anchor is shown when the
-// next anchor is decoded, so its pts is the next anchor's dts, and the last
-// anchor is shown one frame after the last packet (finish's delayedAnchors).
+// (AVI keeps decode times only; MPEG-PS not on every packet). There FFmpeg
+// gives a B-frame its dts as its pts, and leaves an I- or P-frame (an
+// "anchor") without one: its display time depends on the packets after it.
+// For a codec that delays display by one frame (MPEG-4 part 2, MPEG-1/2
+// video) an anchor is shown when the next anchor is decoded, so its pts is
+// the next anchor's dts (an anchor is a packet without a pts or with a pts
+// past its dts), and the last anchor is shown one frame after the last
+// packet (finish's delayedAnchors).
 // Such a keyframe is then displayed at one time and sought by another:
 // Target::startKeyPts is always a packet time, the one seeking looks for.
 //
@@ -154,6 +156,7 @@ class Timeline {
   // The packets added, in decode order, until finish().
   struct Packet {
     int64_t time;  // packetTime()
+    int64_t dts;   // AV_NOPTS_VALUE when unknown
     int64_t duration;
     bool ptsMissing;
     bool key;

@@ -27,7 +27,7 @@ export interface FixtureTraits {
   discardedPackets: boolean;
   /** Frames are reordered (decode order differs from display order). */
   reordered: boolean;
-  /** The I- and P-frame packets carry no pts (AVI with B-frames): their display times follow from later packets. */
+  /** I- or P-frame packets carry no pts (AVI, MPEG-PS with B-frames): their display times follow from later packets. */
   anchorsWithoutPts: boolean;
   /** Frames displayed before a keyframe but decoded after it (leading pictures of an open GOP). */
   openGop: boolean;
@@ -178,6 +178,17 @@ export const fixtures: readonly Fixture[] = [
     encode: [...testsrc2(320, 240, 30, 4), '-c:v', 'mpeg4', '-q:v', '4', '-g', '40', '-bf', '2'],
     intervals: [0.5, 1],
     traits: { ...plain, reordered: true, anchorsWithoutPts: true, nonZeroOrigin: true, minKeyframeGap: 1.3 },
+  },
+  {
+    name: 'mpg-mpeg2',
+    ext: 'mpg',
+    codec: 'mpeg2video',
+    encoder: 'mpeg2video',
+    // MPEG-PS writes a pts only where a PES packet starts: at this bit rate
+    // some I- and P-frames share one and get none.
+    encode: [...testsrc2(320, 240, 30, 4), '-c:v', 'mpeg2video', '-b:v', '200k', '-g', '40', '-bf', '2'],
+    intervals: [0.5, 1],
+    traits: { ...plain, reordered: true, anchorsWithoutPts: true, nonZeroOrigin: true, openGop: true, minKeyframeGap: 1.3 },
   },
   {
     name: 'flv-h264',

@@ -15,11 +15,11 @@
  *                  tie), consecutive repeats dropped
  * Keyframes are packets flagged K; packets flagged D are not displayed.
  * Frame times are the decoded frames' (pts, else best-effort timestamp). A
- * container that stores no pts (AVI) leaves the I- and P-frames of a codec
- * with B-frames without one until later packets are decoded: there the
- * keyframes are the frames FFmpeg decodes as key frames, and the last frame,
- * which FFmpeg gives no time at all, is shown one frame gap after the one
- * before it. All
+ * container that stores no pts on some packets (AVI; MPEG-PS) leaves those
+ * I- and P-frames of a codec with B-frames without one until later packets
+ * are decoded: there the keyframes are the frames FFmpeg decodes as key
+ * frames, and a last frame that FFmpeg gives no time at all is shown one
+ * frame gap after the one before it. All
  * comparisons are exact, on integers: pts times time base against the
  * interval as the decimal JavaScript prints for it (0.3 is 3/10). Tests use
  * short decimals only: how the engine reads a repeating one (1/3) is not
@@ -59,7 +59,7 @@ export interface ProbedVideo {
   timeBase: Rational;
   /** Packets of the video stream in decode order. */
   packets: ProbedPacket[];
-  /** Keyframe packets carry no pts (AVI with B-frames): keyframes are then known by decoding. */
+  /** Some displayed packets carry no pts (AVI or MPEG-PS with B-frames): keyframes are then known by decoding. */
   anchorsWithoutPts: boolean;
   /** Displayed frames in display order: pts, and whether a K packet carries it. */
   pts: bigint[];
@@ -131,7 +131,7 @@ export function videoFromFfprobe(path: string, out: FfprobeOutput): ProbedVideo 
     if (pts[i] <= pts[i - 1]) throw new Error(`${path}: frame pts not increasing at display index ${i}`);
   }
 
-  const anchorsWithoutPts = packets.some((p) => p.key && !p.discard && p.pts === undefined);
+  const anchorsWithoutPts = packets.some((p) => !p.discard && p.pts === undefined);
   const keyPts = new Set(packets.filter((p) => p.key && !p.discard && p.pts !== undefined).map((p) => p.pts));
   const key = anchorsWithoutPts ? frames.map((f) => f.key_frame === 1) : pts.map((p) => keyPts.has(p));
 

@@ -111,14 +111,15 @@ export class Timeline {
   /**
    * Timeline.fromPackets over a probe's packets, with the fallback duration
    * of its frame rate. A stream whose reordered frames have packets without
-   * a pts (AVI with B-frames) is refused: the native backend places those
-   * frames by the packets after them (Timeline.h), and this port does not.
+   * a pts (AVI or MPEG-PS with B-frames) is refused: the native backend
+   * places those frames by the packets after them (Timeline.h), and this
+   * port does not.
    */
   static fromProbe({ stream, packets }: WasmProbe): Timeline {
     if (stream.reorders && packets.some((packet) => !packet.discard && packet.pts === undefined && packet.dts !== undefined)) {
       throw unsupportedInput(
-        `The wasm backend cannot place the frames of this ${stream.codec} stream: its container gives its I- and ` +
-          'P-frames no presentation time (AVI with B-frames). The native backend reads it.',
+        `The wasm backend cannot place the frames of this ${stream.codec} stream: its container gives I- or ` +
+          'P-frames no presentation time (AVI or MPEG-PS with B-frames). The native backend reads it.',
       );
     }
     return Timeline.fromPackets(packets, stream.timeBase, fallbackDuration(stream.averageFrameRate, stream.timeBase));
