@@ -2,13 +2,15 @@
 //   node --expose-gc leak-loop.mjs BACKEND ROUNDS INPUT...
 // Extracts from every input in both modes and both formats, ROUNDS times;
 // after each round stops the worker pools, collects garbage and notes the
-// resident memory.
-// Prints one JSON line: { rssMiB: [...], runs, failures }.
+// resident memory and the memory JavaScript holds (V8's heap, and external
+// memory: Buffers and ArrayBuffers, the inputs and frames among them).
+// Prints one JSON line: { rssMiB: [...], jsMiB: [...], runs, failures }.
 import { snapshot, shutdown } from '../../dist/index.js';
 
 const [backend, roundsText, ...inputs] = process.argv.slice(2);
 const rounds = Number(roundsText);
 const rssMiB = [];
+const jsMiB = [];
 let runs = 0;
 let failures = 0;
 
@@ -35,6 +37,8 @@ for (let round = 0; round < rounds; round++) {
   globalThis.gc();
   await new Promise((resolve) => setTimeout(resolve, 50));
   globalThis.gc();
-  rssMiB.push(process.memoryUsage().rss / (1024 * 1024));
+  const memory = process.memoryUsage();
+  rssMiB.push(memory.rss / (1024 * 1024));
+  jsMiB.push((memory.heapUsed + memory.external) / (1024 * 1024));
 }
-console.log(JSON.stringify({ rssMiB, runs, failures }));
+console.log(JSON.stringify({ rssMiB, jsMiB, runs, failures }));
