@@ -1,7 +1,6 @@
 // Every contender behind one interface, each run from the command line the
 // way a user runs it (process start-up included), except the "library call"
-// ones (`warm: true`), which time a call inside a process that made one
-// already:
+// ones, which time a call inside a process that made one already:
 //   { name, family, command(input, interval, outDir) → argv,
 //     run(input, interval, outDir) → { outputs: [{ path, frameTime?, frameIndex? }],
 //                                       framesDecoded, framesDecodedSource, stats?,
@@ -35,19 +34,7 @@ export function vsnapContender(vsnapRoot, mode, backend = 'native') {
     async run(input, interval, outDir) {
       const argv = command(input, interval, outDir);
       const { stdout, wallMs, cpuMs, peakRssKiB } = await runMeasured(argv, { cwd: vsnapRoot });
-      const report = parseJsonLine(stdout, argv);
-      if (report.usage?.image_count !== report.data.length) {
-        throw new Error(`vsnap ${mode}: usage.image_count ${report.usage?.image_count} but ${report.data.length} entries in data`);
-      }
-      return {
-        outputs: report.data.map((d) => ({ path: resolve(vsnapRoot, d.path), frameTime: d.frame_time, frameIndex: d.frame_index })),
-        framesDecoded: report.stats.framesDecoded,
-        framesDecodedSource: 'reported',
-        stats: report.stats,
-        wallMs,
-        cpuMs,
-        peakRssKiB,
-      };
+      return vsnapResult(parseJsonLine(stdout, argv), vsnapRoot, { wallMs, cpuMs, peakRssKiB });
     },
   };
 }
@@ -67,21 +54,28 @@ export function vsnapLibraryContender(vsnapRoot, mode) {
     name: `vsnap ${mode} (library call)`,
     family: mode,
     command,
-    warm: true,
     async run(input, interval, outDir) {
       const argv = command(input, interval, outDir);
       const { stdout, peakRssKiB } = await runMeasured(argv, { cwd: vsnapRoot });
       const report = parseJsonLine(stdout, argv);
-      return {
-        outputs: report.data.map((d) => ({ path: d.path, frameTime: d.frame_time, frameIndex: d.frame_index })),
-        framesDecoded: report.stats.framesDecoded,
-        framesDecodedSource: 'reported',
-        stats: report.stats,
-        wallMs: report.call.wall_ms,
-        cpuMs: report.call.cpu_ms,
-        peakRssKiB,
-      };
+      return vsnapResult(report, vsnapRoot, { wallMs: report.call.wall_ms, cpuMs: report.call.cpu_ms, peakRssKiB });
     },
+  };
+}
+
+/** A contender's result from the CLI's `--json` line (library-call.mjs prints the same shape). */
+function vsnapResult(report, vsnapRoot, { wallMs, cpuMs, peakRssKiB }) {
+  if (report.usage?.image_count !== report.data.length) {
+    throw new Error(`vsnap: usage.image_count ${report.usage?.image_count} but ${report.data.length} entries in data`);
+  }
+  return {
+    outputs: report.data.map((d) => ({ path: resolve(vsnapRoot, d.path), frameTime: d.frame_time, frameIndex: d.frame_index })),
+    framesDecoded: report.stats.framesDecoded,
+    framesDecodedSource: 'reported',
+    stats: report.stats,
+    wallMs,
+    cpuMs,
+    peakRssKiB,
   };
 }
 
@@ -175,7 +169,6 @@ function pythonPeer(name, script, extraArgs = []) {
     name,
     family: 'exact',
     command,
-    warm,
     async run(input, interval, outDir) {
       const argv = command(input, interval, outDir);
       const measured = await runMeasured(argv);

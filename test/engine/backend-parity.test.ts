@@ -7,21 +7,15 @@
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { probe, shutdown, type SamplingMode } from '../../src/index.js';
-import { fixtureCases } from '../helpers/fixture-videos.js';
+import { fixtureCases, wasmRefusal } from '../helpers/fixture-videos.js';
 import { fixturePath } from '../helpers/made-file.js';
 import { decodeImage, psnr } from '../helpers/oracle.js';
 import { collect } from '../helpers/snapshot-run.js';
 
 const minParityPsnr = 35;
 
-/** Codecs the wasm core has no software decoder for (modes.test.ts shows it refuses them). */
-const notOnWasm: ReadonlySet<string> = new Set(['av1']);
-
-// Frames whose packets carry no pts (AVI with B-frames) are refused by the
-// wasm backend too (modes.test.ts).
-const shared = (await fixtureCases()).filter(
-  (fixture) => !notOnWasm.has(fixture.codec) && !fixture.traits.anchorsWithoutPts,
-);
+// The fixtures the wasm backend reads; it refuses the others (modes.test.ts).
+const shared = (await fixtureCases()).filter((fixture) => wasmRefusal(fixture) === undefined);
 const modes: readonly SamplingMode[] = ['exact', 'keyframe'];
 
 afterAll(shutdown);

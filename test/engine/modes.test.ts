@@ -12,7 +12,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shutdown, type BackendName, type ImageFormat, type SamplingMode } from '../../src/index.js';
 import { fixturePath } from '../helpers/made-file.js';
-import { fixtureCases, fixtureVideo } from '../helpers/fixture-videos.js';
+import { fixtureCases, fixtureVideo, wasmRefusal } from '../helpers/fixture-videos.js';
 import {
   decodeImage,
   expectedOutputs,
@@ -41,17 +41,6 @@ function modeCases(intervals: readonly number[]): ModeCase[] {
 const sharpFormat: Record<ImageFormat, string> = { png: 'png', jpg: 'jpeg' };
 
 const backends: readonly BackendName[] = ['native', 'wasm'];
-
-/** Codecs the wasm core has no software decoder for (its av1 decoder wants hardware). */
-const notOnWasm: ReadonlySet<string> = new Set(['av1']);
-
-/** What the wasm backend's refusal of a fixture names, or undefined when it reads it. */
-function wasmRefusal(fixture: { codec: string; traits: { anchorsWithoutPts: boolean } }): string | undefined {
-  if (notOnWasm.has(fixture.codec)) return fixture.codec;
-  // The wasm timeline does not place frames by later packets (timeline.ts).
-  if (fixture.traits.anchorsWithoutPts) return 'no presentation time';
-  return undefined;
-}
 
 const cases = await fixtureCases();
 

@@ -17,6 +17,20 @@ export async function fixtureCases(): Promise<FixtureCase[]> {
   return Promise.all(fixtures.map(async (fixture) => ({ ...fixture, available: await canMake(fixture) })));
 }
 
+/** Codecs the wasm core has no software decoder for (its av1 decoder wants hardware). */
+const notOnWasm: ReadonlySet<string> = new Set(['av1']);
+
+/**
+ * What the wasm backend's VSNAP_UNSUPPORTED_INPUT names for this fixture, or
+ * undefined when it reads it (modes.test.ts proves the refusals).
+ */
+export function wasmRefusal(fixture: Fixture): string | undefined {
+  if (notOnWasm.has(fixture.codec)) return fixture.codec;
+  // The wasm timeline does not place frames by later packets (timeline.ts).
+  if (fixture.traits.anchorsWithoutPts) return 'no presentation time';
+  return undefined;
+}
+
 const videos = new Map<string, Promise<ProbedVideo>>();
 
 /** The fixture's file, read by ffprobe. */
