@@ -9,6 +9,7 @@
  * `nameOf` so that messages use their spelling.
  */
 
+import { encoderChoices, type EncoderChoice } from './encode/encoders.js';
 import { backendChoices, type BackendChoice, type BackendInput } from './engine/backend.js';
 import { invalidOption, unknownOption } from './errors.js';
 import { resolveLimits, type Limits } from './limits.js';
@@ -40,6 +41,13 @@ export interface SnapshotOptions {
   backend?: BackendChoice;
   /** Any of maxDuration (s), maxPixels, maxTargets; each defaults to its variable, else to defaultLimits (limits.ts). */
   limits?: Partial<Limits>;
+  /**
+   * 'workers': encode on vsnap's pool of worker threads, started on first
+   * use and kept for later runs; 'inline': encode with sharp loaded on the
+   * calling thread, with no threads to start, for a process that makes one
+   * run (the CLI does). Default 'workers'.
+   */
+  encoder?: EncoderChoice;
 }
 
 export interface ProbeOptions {
@@ -57,6 +65,7 @@ export interface ResolvedSnapshotOptions {
   /** undefined: the loader's default ($VSNAP_BACKEND, else 'auto'). */
   backend: BackendChoice | undefined;
   limits: Limits;
+  encoder: EncoderChoice;
 }
 
 export const defaultSnapshotOptions: Readonly<Omit<ResolvedSnapshotOptions, 'signal' | 'backend' | 'limits'>> = Object.freeze({
@@ -65,6 +74,7 @@ export const defaultSnapshotOptions: Readonly<Omit<ResolvedSnapshotOptions, 'sig
   mode: 'exact',
   quality: 80,
   compression: 3,
+  encoder: 'workers',
 });
 
 const optionKeys: readonly (keyof SnapshotOptions)[] = [
@@ -76,6 +86,7 @@ const optionKeys: readonly (keyof SnapshotOptions)[] = [
   'signal',
   'backend',
   'limits',
+  'encoder',
 ];
 
 export type OptionNamer = (key: string) => string;
@@ -103,6 +114,7 @@ export function resolveSnapshotOptions(options: unknown, nameOf: OptionNamer = a
     signal: checkSignal(given.signal, nameOf('signal')),
     backend: checkBackend(given.backend, nameOf('backend')),
     limits: resolveLimits(given.limits, nameOf('limits')),
+    encoder: checkChoice(given.encoder, nameOf('encoder'), encoderChoices, defaultSnapshotOptions.encoder),
   };
 }
 

@@ -102,7 +102,11 @@ async function runExtract({ values, positionals }: ParsedArgs, io: CliIo): Promi
   else io.stderr.write(`${summary(result, options, out, seconds)}\n`);
 }
 
-/** The flags as library options, validated under their flag names. */
+/**
+ * The flags as library options, validated under their flag names. The
+ * process makes this one run, so it encodes inline rather than start a pool
+ * of worker threads to stop a moment later.
+ */
 function cliOptions(values: ParsedArgs['values']): ResolvedSnapshotOptions {
   const given = {
     interval: numberOrText(values.interval),
@@ -111,6 +115,7 @@ function cliOptions(values: ParsedArgs['values']): ResolvedSnapshotOptions {
     quality: numberOrText(values.quality),
     compression: numberOrText(values.compression),
     backend: values.backend,
+    encoder: 'inline',
   };
   return resolveSnapshotOptions(given, (key) => `--${key}`);
 }

@@ -13,11 +13,11 @@
 
 import { availableParallelism } from 'node:os';
 
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 
-import { internal } from '../errors.js';
+import { loadPiscina } from '../piscina.js';
 import { workerFileUrl } from '../worker-file.js';
-import type { EncodeTask } from './task.js';
+import { encodeFailure, type EncodeTask } from './task.js';
 
 let pool: Piscina<EncodeTask, Uint8Array> | undefined;
 
@@ -30,8 +30,7 @@ export async function encodeFrame(task: EncodeTask): Promise<Buffer> {
   try {
     bytes = await sharedPool().run(task, { transferList: [task.frame] });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw internal(`Could not encode a ${task.width}x${task.height} frame as ${task.format}: ${message}`, error);
+    throw encodeFailure(task, error);
   }
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
@@ -54,7 +53,8 @@ export async function shutdownEncodePool(): Promise<void> {
 function sharedPool(): Piscina<EncodeTask, Uint8Array> {
   if (pool === undefined) {
     const threads = encodeThreads();
-    pool = new Piscina<EncodeTask, Uint8Array>({
+    const Pool = loadPiscina();
+    pool = new Pool<EncodeTask, Uint8Array>({
       filename: workerFileUrl(import.meta.url, 'encode', 'worker.js', 'The vsnap encode worker'),
       name: 'default',
       minThreads: threads,

@@ -4,6 +4,8 @@
  * percent of its size, comes back as a copy (worker.ts says why).
  */
 
+import { internal, type VsnapError } from '../errors.js';
+
 export interface EncodeTask {
   /** Packed RGB24, width * height * 3 bytes, before rotation. */
   frame: ArrayBuffer;
@@ -16,4 +18,10 @@ export interface EncodeTask {
   quality: number;
   /** PNG compression level 0..9, used for 'png'. */
   compression: number;
+}
+
+/** How an encode failed, the same whichever encoder ran it: VSNAP_INTERNAL. */
+export function encodeFailure(task: EncodeTask, error: unknown): VsnapError {
+  const message = error instanceof Error ? error.message : String(error);
+  return internal(`Could not encode a ${task.width}x${task.height} frame as ${task.format}: ${message}`, error);
 }

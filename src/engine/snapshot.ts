@@ -22,7 +22,8 @@
 
 import { availableParallelism } from 'node:os';
 
-import { encodeFrame, encodeThreads, startEncodePool } from '../encode/pool.js';
+import { encoders } from '../encode/encoders.js';
+import { encodeThreads } from '../encode/pool.js';
 import { aborted, runAlreadyIterated } from '../errors.js';
 import { checkInputLimits } from '../limits.js';
 import type { ImageFormat, ResolvedSnapshotOptions } from '../options.js';
@@ -149,9 +150,10 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
     const { signal, mode, interval, backend: choice, limits } = this.#options;
     if (signal?.aborted === true) throw aborted(undefined, signal.reason);
     try {
-      // The encode workers load sharp (about 0.15 s each) while this thread
-      // loads the decoder (FFmpeg's libraries, on first use) and scans the input.
-      startEncodePool();
+      // The encoder loads sharp (in each encode worker, or on this thread
+      // while the input opens) as the decoder loads (FFmpeg's libraries, on
+      // first use) and scans the input.
+      encoders[this.#options.encoder].start();
       const backend = loadBackend(choice);
       const extractor = backend.createExtractor(this.#input, { mode, interval, lanes: this.#lanes, maxTargets: limits.maxTargets });
       this.#extractor = extractor;
@@ -194,8 +196,8 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
   }
 
   async #encode(frame: ArrayBuffer, decoded: NativeFrame, rotation: number): Promise<Snapshot> {
-    const { format, quality, compression } = this.#options;
-    const data = await encodeFrame({
+    const { format, quality, compression, encoder } = this.#options;
+    const data = await encoders[encoder].encode({
       frame,
       width: decoded.width,
       height: decoded.height,

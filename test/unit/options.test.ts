@@ -25,7 +25,7 @@ describe('resolveSnapshotOptions', () => {
   it('keeps valid values', () => {
     const signal = new AbortController().signal;
     const limits = { maxDuration: 60.5, maxPixels: 1000, maxTargets: 10 };
-    const options = { interval: 0.25, format: 'png', mode: 'keyframe', quality: 1, compression: 9, signal, backend: 'wasm', limits };
+    const options = { interval: 0.25, format: 'png', mode: 'keyframe', quality: 1, compression: 9, signal, backend: 'wasm', limits, encoder: 'inline' };
     expect(resolveSnapshotOptions(options)).toEqual(options);
     expect(resolveSnapshotOptions({ limits: { maxTargets: 10 } }).limits).toEqual({ ...defaultLimits, maxTargets: 10 });
     expect(resolveSnapshotOptions({ quality: 100, compression: 0 })).toMatchObject({ quality: 100, compression: 0 });
@@ -58,6 +58,8 @@ describe('resolveSnapshotOptions', () => {
     ['compression', 10, 'Expected an integer between 0 and 9 for compression but received 10'],
     ['compression', true, 'Expected an integer between 0 and 9 for compression but received true'],
     ['signal', {}, 'Expected an AbortSignal for signal but received an object'],
+    ['encoder', 'threads', 'Expected one of workers, inline for encoder but received "threads"'],
+    ['encoder', null, 'Expected one of workers, inline for encoder but received null'],
     ['signal', new AbortController(), 'Expected an AbortSignal for signal but received an instance of AbortController'],
   ])('rejects %s = %o', (option, value, message) => {
     const error = invalidOptionOf(() => resolveSnapshotOptions({ [option]: value }));
@@ -69,7 +71,7 @@ describe('resolveSnapshotOptions', () => {
     const error = invalidOptionOf(() => resolveSnapshotOptions({ interval: 1, fps: 2 }));
     expect(error.option).toBe('fps');
     expect(error.message).toBe(
-      'Expected one of interval, format, mode, quality, compression, signal, backend, limits for option name but received "fps"',
+      'Expected one of interval, format, mode, quality, compression, signal, backend, limits, encoder for option name but received "fps"',
     );
   });
 

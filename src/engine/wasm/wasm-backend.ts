@@ -20,9 +20,10 @@
 
 import { availableParallelism } from 'node:os';
 
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 
 import { aborted, fromNative, internal, type VsnapError } from '../../errors.js';
+import { loadPiscina } from '../../piscina.js';
 import { workerFileUrl } from '../../worker-file.js';
 import type { Backend, BackendInput, Extractor, ExtractorOptions } from '../backend.js';
 import { noDecodeStats, type NativeDecodeStats, type NativeFrame, type NativeOpenResult, type NativeVideoInfo } from '../binding.js';
@@ -56,7 +57,8 @@ let pool: Piscina<DecodeTask, ProbeResult | DecodeResult> | undefined;
 function decodePool(): Piscina<DecodeTask, ProbeResult | DecodeResult> {
   if (pool === undefined) {
     const threads = Math.max(1, availableParallelism());
-    pool = new Piscina<DecodeTask, ProbeResult | DecodeResult>({
+    const Pool = loadPiscina();
+    pool = new Pool<DecodeTask, ProbeResult | DecodeResult>({
       filename: workerFileUrl(import.meta.url, 'engine/wasm', 'decode-worker.js', 'The vsnap wasm decode worker'),
       name: 'default',
       minThreads: 0,
