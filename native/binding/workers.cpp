@@ -133,7 +133,7 @@ void ExtractorState::releaseIfClosed() {
 }
 
 void OpenWorker::run() {
-  auto first = std::make_unique<Decoder>(state_->input.make(), &state_->cancel);
+  auto first = std::make_unique<Decoder>(state_->input.make(), &state_->cancel, StreamProbe::WhereHeaderFallsShort);
   std::shared_ptr<Work> work = first->plan(state_->mode, state_->interval, state_->planning, state_->maxTargets);
   outputCount_ = work->targets.size();
   const size_t count = std::max<size_t>(1, std::min<size_t>(state_->maxLanes, work->segmentCount()));
@@ -209,7 +209,7 @@ Napi::Object videoInfoToJs(Napi::Env env, const VideoInfo& info) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("container", info.container);
   out.Set("codec", info.codec);
-  out.Set("pixelFormat", info.pixelFormat);
+  out.Set("pixelFormat", info.pixelFormat ? Napi::String::New(env, *info.pixelFormat) : env.Null());
   out.Set("width", info.width);
   out.Set("height", info.height);
   out.Set("rotation", info.rotation);

@@ -36,6 +36,49 @@ int rotationOf(const AVStream* stream) {
   return static_cast<int>(((quarters % 4) + 4) % 4) * 90;
 }
 
+// A video stream vsnap may sample: not a cover picture.
+bool isSampledVideo(const AVStream* stream) {
+  return stream->codecpar->codec_type == AVMEDIA_TYPE_VIDEO && (stream->disposition & AV_DISPOSITION_ATTACHED_PIC) == 0;
+}
+
+// Whether the container's header tells what extraction needs without
+// avformat_find_stream_info: an MP4/MOV whose index lists the one video
+// stream's samples, with the file's and the stream's durations, the frame
+// rate, the codec and the frame size. The stream chosen is then the only
+// one, and the frame rate and durations are the header's either way.
+bool headerDescribesVideo(const AVFormatContext& format) {
+  if (std::strcmp(format.iformat->name, "mov,mp4,m4a,3gp,3g2,mj2") != 0 || format.duration <= 0) {
+    return false;
+  }
+  const AVStream* video = nullptr;
+  for (unsigned i = 0; i < format.nb_streams; ++i) {
+    if (isSampledVideo(format.streams[i])) {
+      if (video != nullptr) {
+        return false;
+      }
+      video = format.streams[i];
+    }
+  }
+  if (video == nullptr) {
+    return false;
+  }
+  const AVCodecParameters* par = video->codecpar;
+  return par->codec_id != AV_CODEC_ID_NONE && par->width > 0 && par->height > 0 && video->duration > 0 &&
+         video->avg_frame_rate.num > 0 && video->avg_frame_rate.den > 0 &&
+         avformat_index_get_entries_count(video) > 0;
+}
+
+// The bit rate avformat_find_stream_info gives a file that declares none:
+// its size over its duration.
+int64_t bitRateOfSize(AVFormatContext& format) {
+  const int64_t size = format.pb != nullptr ? avio_size(format.pb) : -1;
+  if (size <= 0 || format.duration <= 0) {
+    return 0;
+  }
+  const double bitRate = static_cast<double>(size) * 8.0 * AV_TIME_BASE / static_cast<double>(format.duration);
+  return bitRate <= static_cast<double>(INT64_MAX) ? static_cast<int64_t>(bitRate) : 0;
+}
+
 }  // namespace
 
 // ============================================================================
@@ -80,11 +123,15 @@ class Decoder::PlanReader : public PacketSource {
   PacketPtr packet_;
 };
 
-Decoder::Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel)
+Decoder::Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel, StreamProbe probe)
     : input_(std::move(input)), cancel_(cancel), packet_(makePacket()), frame_(makeFrame()) {
-  format_ = input_->open(cancel_, true);
+  format_ = input_->open(cancel_, false);
+  const bool probed = probe == StreamProbe::Always || !headerDescribesVideo(*format_);
+  if (probed) {
+    Input::probeStreams(*format_);
+  }
   selectStream();
-  describeStream();
+  describeStream(probed);
 }
 
 std::unique_ptr<Decoder> Decoder::openLane(std::unique_ptr<Input> input) const {
@@ -126,15 +173,11 @@ Decoder::Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel, 
 
 void Decoder::selectStream() {
   const int best = av_find_best_stream(format_.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
-  auto usable = [](const AVStream* st) {
-    return st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO &&
-           (st->disposition & AV_DISPOSITION_ATTACHED_PIC) == 0;
-  };
-  if (best >= 0 && usable(format_->streams[best])) {
+  if (best >= 0 && isSampledVideo(format_->streams[best])) {
     stream_ = format_->streams[best];
   } else {
     for (unsigned i = 0; i < format_->nb_streams; ++i) {
-      if (usable(format_->streams[i])) {
+      if (isSampledVideo(format_->streams[i])) {
         stream_ = format_->streams[i];
         break;
       }
@@ -266,16 +309,18 @@ double Decoder::declaredEndTime(int64_t origin) const {
   return 0;
 }
 
-void Decoder::describeStream() {
+void Decoder::describeStream(bool probed) {
   const AVCodecParameters* par = stream_->codecpar;
   info_.container = format_->iformat->name;
   info_.codec = avcodec_get_name(par->codec_id);
-  const char* pixelFormat = av_get_pix_fmt_name(static_cast<AVPixelFormat>(par->format));
-  info_.pixelFormat = pixelFormat != nullptr ? pixelFormat : "unknown";
+  if (probed) {
+    const char* pixelFormat = av_get_pix_fmt_name(static_cast<AVPixelFormat>(par->format));
+    info_.pixelFormat = pixelFormat != nullptr ? pixelFormat : "unknown";
+  }
   info_.width = par->width;
   info_.height = par->height;
   info_.rotation = rotationOf(stream_);
-  info_.bitRate = format_->bit_rate;
+  info_.bitRate = format_->bit_rate > 0 || probed ? format_->bit_rate : bitRateOfSize(*format_);
 }
 
 void Decoder::describeTimes(int64_t origin, int64_t end, int32_t frameCount) {

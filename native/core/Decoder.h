@@ -31,6 +31,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -45,7 +46,9 @@ namespace vsnap {
 struct VideoInfo {
   std::string container;
   std::string codec;
-  std::string pixelFormat;
+  // Known once the streams were probed (StreamProbe); FFmpeg's name, or
+  // "unknown" where probing could not tell.
+  std::optional<std::string> pixelFormat;
   int width = 0;
   int height = 0;
   int rotation = 0;  // clockwise degrees that display the video upright
@@ -63,6 +66,15 @@ struct VideoInfo {
 
 // How a plan may learn the stream's times; see the header comment.
 enum class Planning { IndexWhereExact, Scan };
+
+// Whether opening reads ahead to learn every stream parameter
+// (avformat_find_stream_info, which decodes the first frames: 30 ms for
+// 1080p H.264, 100 ms for 4K). Extraction needs the pixel format only from
+// the frames it decodes, so it skips the probe where the container's header
+// describes the video as fully as the probe would for its purposes (an
+// MP4/MOV with its index and durations, one video stream); VideoInfo's
+// pixelFormat is then not known.
+enum class StreamProbe { Always, WhereHeaderFallsShort };
 
 struct DecodeStats {
   int64_t seeks = 0;
@@ -102,7 +114,7 @@ class Decoder {
   // Opens the input and picks its video stream. `cancel` may be null; when
   // it becomes true, work in progress stops with ErrorCode::Aborted at the
   // next packet or blocking read.
-  Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel);
+  Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel, StreamProbe probe = StreamProbe::Always);
   // Another decoder of the same input, `input` reading the same bytes, once
   // this one has planned: it shares what planning learned and reads nothing
   // to plan.
@@ -147,7 +159,7 @@ class Decoder {
   // Where the container says the video stream ends (seconds, the stream's
   // own clock), or 0 when it says nothing.
   double declaredEndTime(int64_t origin) const;
-  void describeStream();
+  void describeStream(bool probed);
   void describeTimes(int64_t origin, int64_t end, int32_t frameCount);
   void openCodec(bool threads);
 

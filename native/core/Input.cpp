@@ -75,9 +75,13 @@ FormatContextPtr Input::open(const std::atomic<bool>* cancel, bool probeStreams)
   }
   FormatContextPtr ctx(raw);
   if (probeStreams) {
-    checkAv(avformat_find_stream_info(ctx.get(), nullptr), "avformat_find_stream_info", ErrorCode::CorruptInput);
+    Input::probeStreams(*ctx);
   }
   return ctx;
+}
+
+void Input::probeStreams(AVFormatContext& format) {
+  checkAv(avformat_find_stream_info(&format, nullptr), "avformat_find_stream_info", ErrorCode::CorruptInput);
 }
 
 int64_t Input::bytesFetched(const AVFormatContext& format) const {

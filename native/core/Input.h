@@ -23,6 +23,8 @@ class Input {
   // streams' parameters. `cancel`, when set, makes blocking I/O give up
   // (through the context's interrupt callback).
   FormatContextPtr open(const std::atomic<bool>* cancel, bool probeStreams) const;
+  // What `probeStreams` does, for a context open() gave without it.
+  static void probeStreams(AVFormatContext& format);
 
   // How the input is named in error messages.
   virtual std::string describe() const = 0;

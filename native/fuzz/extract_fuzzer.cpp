@@ -40,7 +40,8 @@ constexpr int64_t kMaxTargets = 100000;
 void extract(const uint8_t* data, size_t size, vsnap::SamplingMode mode, vsnap::Planning planning) {
   const std::atomic<bool> cancel{false};
   try {
-    vsnap::Decoder decoder(std::make_unique<vsnap::MemoryInput>(data, size), &cancel);
+    vsnap::Decoder decoder(std::make_unique<vsnap::MemoryInput>(data, size), &cancel,
+                           vsnap::StreamProbe::WhereHeaderFallsShort);
     std::shared_ptr<vsnap::Work> work = decoder.plan(mode, kInterval, planning, kMaxTargets);
     decoder.start(work, false);
     std::vector<uint8_t> rgb(decoder.frameBytes());

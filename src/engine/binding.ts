@@ -47,14 +47,18 @@ export interface NativeVideoInfo {
 }
 
 /**
- * What open() learns of the video: NativeVideoInfo, except where keyframe mode
- * planned from an MP4/MOV index, reading only the packets the plan needs
- * rather than every one: then the keyframe list and whether the frame rate
- * varies are not known, and are null.
+ * What open() learns of the video: NativeVideoInfo, except that
+ * - where keyframe mode planned from an MP4/MOV index, reading only the
+ *   packets the plan needs rather than every one, the keyframe list and
+ *   whether the frame rate varies are not known, and are null;
+ * - where the container's header describes the video (an MP4/MOV with its
+ *   index), the streams are not probed (that decodes the first frames), so
+ *   the pixel format is not known, and is null.
  */
-export type NativePlannedInfo = Omit<NativeVideoInfo, 'keyframes' | 'frameRate'> & {
+export type NativePlannedInfo = Omit<NativeVideoInfo, 'keyframes' | 'frameRate' | 'pixelFormat'> & {
   keyframes: number[] | null;
   frameRate: { average: number; variable: boolean | null };
+  pixelFormat: string | null;
 };
 
 export interface NativeDecodeStats {

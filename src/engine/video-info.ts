@@ -17,9 +17,12 @@ interface Described {
 export interface VideoInfo extends NativeVideoInfo, Described {}
 
 /**
- * What a snapshot run's plan tells: VideoInfo, except that a keyframe-mode
- * run planned from an MP4/MOV index (reading only the packets it needs) does
- * not know every keyframe or whether the frame rate varies: those are null.
+ * What a snapshot run's plan tells: VideoInfo, except for what the plan did
+ * not need to learn, which is null: every keyframe and whether the frame
+ * rate varies, where a keyframe-mode run planned from an MP4/MOV index
+ * (reading only the packets it needs); the pixel format, where an MP4/MOV's
+ * header describes the video and the streams were not probed (which decodes
+ * the first frames).
  */
 export type PlannedVideoInfo = NativePlannedInfo & Described;
 

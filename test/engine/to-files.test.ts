@@ -38,6 +38,7 @@ describe('snapshotToFiles', () => {
     expect(result.stats.decodeErrors).toBe(stats.decodeErrors);
     expect(result.stats.scanPackets).toBe(stats.scanPackets);
     expect(result.stats.framesDecoded).toBeGreaterThanOrEqual(new Set(expected.map((e) => e.frameIndex)).size);
-    expect(result.info).toEqual(await probe(path));
+    // The run skipped probing the MP4's streams, so it does not know the pixel format (plan-info.test.ts).
+    expect(result.info).toEqual({ ...(await probe(path)), pixelFormat: null });
   });
 });

@@ -1,0 +1,56 @@
+/**
+ * What a run's plan tells of the video (`run.plan()`'s info) is what probe()
+ * tells, except the pixel format where a run skips probing the streams: an
+ * MP4/MOV whose header describes its one video stream fully (StreamProbe in
+ * native/core/Decoder.h), where probing would decode the first frames.
+ */
+
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { probe, shutdown, snapshot, type VideoInfo } from '../../src/index.js';
+import { fixtureCases } from '../helpers/fixture-videos.js';
+import { fixtureNamed } from '../helpers/fixtures.js';
+import { indexVideos } from '../helpers/index-videos.js';
+import { canMake, fixturePath, type MadeFile } from '../helpers/made-file.js';
+
+afterAll(shutdown);
+
+const cases: { name: string; file: MadeFile; available: boolean }[] = [
+  ...(await fixtureCases()).map((fixture) => ({ name: fixture.name, file: fixture, available: fixture.available })),
+  ...(await Promise.all(indexVideos.map(async (video) => ({ name: video.name, file: video, available: await canMake(video) })))),
+];
+
+async function plannedInfo(path: string): Promise<Omit<VideoInfo, 'pixelFormat'> & { pixelFormat: string | null }> {
+  const controller = new AbortController();
+  const run = snapshot(path, { mode: 'exact', interval: 1, backend: 'native', signal: controller.signal });
+  try {
+    return (await run.plan()).info as Omit<VideoInfo, 'pixelFormat'> & { pixelFormat: string | null };
+  } finally {
+    // A run that is never iterated is released through its signal.
+    controller.abort();
+  }
+}
+
+describe.each(cases)('$name', ({ file, available }) => {
+  it.skipIf(!available)('plans with the info probe() gives, the pixel format left out only for MP4/MOV', async () => {
+    const path = await fixturePath(file);
+    const probed = await probe(path, { backend: 'native' });
+    const planned = await plannedInfo(path);
+    expect({ ...planned, pixelFormat: probed.pixelFormat }).toEqual(probed);
+    if (planned.pixelFormat === null) expect(probed.container).toBe('mov,mp4,m4a,3gp,3g2,mj2');
+    else expect(planned.pixelFormat).toBe(probed.pixelFormat);
+  });
+});
+
+describe('probing the streams', () => {
+  it('is skipped for an MP4 that declares its durations (modes.test.ts proves its images)', async () => {
+    const planned = await plannedInfo(await fixturePath(fixtureNamed('mp4-h264')));
+    expect(planned.pixelFormat).toBeNull();
+  });
+
+  it('is done for a fragmented MP4, whose header declares no duration', async () => {
+    const fragmented = indexVideos.find((video) => video.name === 'mp4-fragmented')!;
+    const planned = await plannedInfo(await fixturePath(fragmented));
+    expect(planned.pixelFormat).toBe('yuv420p');
+  });
+});
