@@ -41,7 +41,7 @@ std::string versionText(unsigned version) {
 // The version of the contract in src/engine/binding.ts. Raise it with every
 // change of that contract, so that a stale build is refused by the loader
 // instead of failing later in the middle of a run.
-constexpr int kBindingVersion = 5;
+constexpr int kBindingVersion = 6;
 
 Napi::Value Versions(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(info.Env());
@@ -69,7 +69,7 @@ class Extractor : public Napi::ObjectWrap<Extractor> {
     Napi::Env env = info.Env();
     state_->input = InputSpec::from(info[0]);
     if (!info[1].IsObject()) {
-      throw Napi::TypeError::New(env, "options must be { mode, interval, lanes?, scan?, maxTargets? }");
+      throw Napi::TypeError::New(env, "options must be { mode, interval, lanes?, scan?, maxTargets?, maxPixels? }");
     }
     Napi::Object options = info[1].As<Napi::Object>();
     const std::string mode = options.Get("mode").ToString().Utf8Value();
@@ -90,6 +90,11 @@ class Extractor : public Napi::ObjectWrap<Extractor> {
     state_->maxTargets = maxTargets.IsUndefined() ? 0 : maxTargets.ToNumber().Int64Value();
     if (state_->maxTargets < 0) {
       throw Napi::TypeError::New(env, "maxTargets must be a non-negative integer");
+    }
+    Napi::Value maxPixels = options.Get("maxPixels");
+    state_->maxPixels = maxPixels.IsUndefined() ? 0 : maxPixels.ToNumber().Int64Value();
+    if (state_->maxPixels < 0) {
+      throw Napi::TypeError::New(env, "maxPixels must be a non-negative integer");
     }
     Napi::Value lanes = options.Get("lanes");
     state_->maxLanes = lanes.IsUndefined() ? 1 : lanes.ToNumber().Int32Value();

@@ -135,6 +135,7 @@ void ExtractorState::releaseIfClosed() {
 void OpenWorker::run() {
   auto first = std::make_unique<Decoder>(state_->input.make(), &state_->cancel, StreamProbe::WhereHeaderFallsShort);
   std::shared_ptr<Work> work = first->plan(state_->mode, state_->interval, state_->planning, state_->maxTargets);
+  work->maxPixels = state_->maxPixels;
   outputCount_ = work->targets.size();
   const size_t count = std::max<size_t>(1, std::min<size_t>(state_->maxLanes, work->segmentCount()));
   lanes_.resize(count);

@@ -44,6 +44,7 @@ struct ExtractorState {
   Planning planning = Planning::IndexWhereExact;
   double interval = 1;
   int64_t maxTargets = 0;  // 0: no limit
+  int64_t maxPixels = 0;   // 0: no limit
   int maxLanes = 1;
   std::atomic<bool> cancel{false};
   std::vector<Lane> lanes;  // filled by open()

@@ -68,6 +68,19 @@ bool headerDescribesVideo(const AVFormatContext& format) {
          avformat_index_get_entries_count(video) > 0;
 }
 
+// get_buffer2 of every codec context: refuses a frame over the guard's
+// limit (in displayed pixels, as the limit is checked on the declared size)
+// before anything is allocated for it.
+int getGuardedBuffer(AVCodecContext* codec, AVFrame* frame, int flags) {
+  auto* guard = static_cast<FrameSizeGuard*>(codec->opaque);
+  if (guard->maxPixels > 0 && static_cast<int64_t>(codec->width) * codec->height > guard->maxPixels) {
+    guard->refusedWidth = codec->width;
+    guard->refusedHeight = codec->height;
+    return AVERROR(EINVAL);
+  }
+  return avcodec_default_get_buffer2(codec, frame, flags);
+}
+
 // The bit rate avformat_find_stream_info gives a file that declares none:
 // its size over its duration.
 int64_t bitRateOfSize(AVFormatContext& format) {
@@ -345,6 +358,9 @@ void Decoder::openCodec(bool threads) {
   codec_.reset(raw);
   checkAv(avcodec_parameters_to_context(codec_.get(), stream_->codecpar), "avcodec_parameters_to_context");
   codec_->pkt_timebase = stream_->time_base;
+  frameGuard_.maxPixels = work_->maxPixels;
+  codec_->opaque = &frameGuard_;
+  codec_->get_buffer2 = getGuardedBuffer;
   codec_->thread_count = threads ? 0 : 1;
   // Keyframe mode decodes single packets and drains after each: frame
   // threads would only add latency there.
@@ -564,6 +580,7 @@ const AVFrame* Decoder::decodeExact(const Target& target) {
       av_frame_unref(frame_.get());
       if (pts > target.pts) {
         positioned_ = false;
+        throwIfFrameRefused();
         throw Error(ErrorCode::CorruptInput, "the frame at " + secondsText(target.frameTime) +
                                                  " could not be decoded");
       }
@@ -579,14 +596,15 @@ const AVFrame* Decoder::decodeExact(const Target& target) {
     }
     if (ret == AVERROR_EOF) {
       positioned_ = false;
+      throwIfFrameRefused();
       throw Error(ErrorCode::CorruptInput, "the video ended before the frame at " +
                                                secondsText(target.frameTime) + " was decoded");
     }
     if (ret != AVERROR(EAGAIN)) {
-      checkAv(ret, "avcodec_receive_frame", ErrorCode::CorruptInput);
+      checkDecode(ret, "avcodec_receive_frame");
     }
     if (!havePacket_ && !readPacket()) {
-      checkAv(avcodec_send_packet(codec_.get(), nullptr), "avcodec_send_packet(flush)");
+      checkDecode(avcodec_send_packet(codec_.get(), nullptr), "avcodec_send_packet(flush)");
       draining_ = true;
       continue;
     }
@@ -600,12 +618,13 @@ const AVFrame* Decoder::decodeExact(const Target& target) {
     ret = avcodec_send_packet(codec_.get(), packet_.get());
     av_packet_unref(packet_.get());
     if (ret == AVERROR_INVALIDDATA) {
+      throwIfFrameRefused();
       ++stats_.decodeErrors;
       continue;
     }
-    checkAv(ret, "avcodec_send_packet", ErrorCode::CorruptInput);
+    checkDecode(ret, "avcodec_send_packet");
     if (lastOfSegment && drainEarly_ && time == target.pts) {
-      checkAv(avcodec_send_packet(codec_.get(), nullptr), "avcodec_send_packet(flush)");
+      checkDecode(avcodec_send_packet(codec_.get(), nullptr), "avcodec_send_packet(flush)");
       draining_ = true;
       drainedEarly = true;
     }
@@ -621,21 +640,41 @@ const AVFrame* Decoder::decodeKeyframe(const Target& target) {
   int ret = avcodec_send_packet(codec_.get(), packet_.get());
   av_packet_unref(packet_.get());
   if (ret == AVERROR_INVALIDDATA) {
+    throwIfFrameRefused();
     ++stats_.decodeErrors;
   } else {
-    checkAv(ret, "avcodec_send_packet", ErrorCode::CorruptInput);
+    checkDecode(ret, "avcodec_send_packet");
   }
   // Drain so that a codec with reordering delay gives the frame up now.
-  checkAv(avcodec_send_packet(codec_.get(), nullptr), "avcodec_send_packet(flush)");
+  checkDecode(avcodec_send_packet(codec_.get(), nullptr), "avcodec_send_packet(flush)");
   ret = avcodec_receive_frame(codec_.get(), frame_.get());
   avcodec_flush_buffers(codec_.get());
   if (ret == AVERROR_EOF || ret == AVERROR(EAGAIN)) {
+    throwIfFrameRefused();
     throw Error(ErrorCode::CorruptInput, "the keyframe at " + secondsText(target.frameTime) +
                                              " could not be decoded");
   }
-  checkAv(ret, "avcodec_receive_frame", ErrorCode::CorruptInput);
+  checkDecode(ret, "avcodec_receive_frame");
   ++stats_.framesDecoded;
   return frame_.get();
+}
+
+void Decoder::checkDecode(int ret, const char* what) const {
+  if (ret < 0) {
+    throwIfFrameRefused();
+    checkAv(ret, what, ErrorCode::CorruptInput);
+  }
+}
+
+void Decoder::throwIfFrameRefused() const {
+  const int64_t width = frameGuard_.refusedWidth;
+  const int64_t height = frameGuard_.refusedHeight;
+  if (width > 0) {
+    throw Error(ErrorCode::LimitExceeded, "the video's " + std::to_string(width) + "x" + std::to_string(height) +
+                                              " frames have " + std::to_string(width * height) +
+                                              " pixels, more than the limit of " +
+                                              std::to_string(frameGuard_.maxPixels) + " (maxPixels)");
+  }
 }
 
 int64_t Decoder::framePts(const AVFrame* frame) const {

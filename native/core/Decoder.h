@@ -96,9 +96,23 @@ struct Work {
   // Keyframe pts -> a timestamp the demuxer's seek lands on it with, where
   // planning from the index learned one.
   std::unordered_map<int64_t, int64_t> seekTimes;
+  // Frames with more pixels than this (0: no limit) are never allocated:
+  // decoding them fails with ErrorCode::LimitExceeded, whatever size the
+  // container declared (a header that understates it skips the check made
+  // on the declared size).
+  int64_t maxPixels = 0;
   std::atomic<size_t> nextSegment{0};
 
   size_t segmentCount() const { return segmentStarts.size() - 1; }
+};
+
+// What a codec context's get_buffer2 callback checks (Decoder.cpp): a frame
+// over maxPixels is refused before anything is allocated for it, and its
+// size kept for the error. Written on the codec's threads, hence atomics.
+struct FrameSizeGuard {
+  int64_t maxPixels = 0;  // 0: no limit
+  std::atomic<int> refusedWidth{0};
+  std::atomic<int> refusedHeight{0};
 };
 
 struct OutputFrame {
@@ -181,11 +195,17 @@ class Decoder {
   int64_t framePts(const AVFrame* frame) const;
   void convert(const AVFrame* frame, uint8_t* rgb, size_t capacity);
   void throwIfCancelled() const;
+  // A decode call's result: throws LimitExceeded when the codec was refused
+  // a frame over work_->maxPixels, else CorruptInput when `ret` < 0.
+  void checkDecode(int ret, const char* what) const;
+  void throwIfFrameRefused() const;
+
 
   std::unique_ptr<Input> input_;
   const std::atomic<bool>* cancel_;
   FormatContextPtr format_;
   AVStream* stream_ = nullptr;  // owned by format_
+  FrameSizeGuard frameGuard_;  // outlives codec_, whose opaque it is
   CodecContextPtr codec_;
   PacketPtr packet_;
   FramePtr frame_;

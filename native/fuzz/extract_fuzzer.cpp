@@ -34,8 +34,10 @@ namespace {
 
 int maxOutputs = 6;
 constexpr double kInterval = 0.5;
-// The library's default limit (src/limits.ts): a plan of more targets is refused.
+// The library's default limits (src/limits.ts): a plan of more targets is
+// refused, and a frame of more pixels is never allocated.
 constexpr int64_t kMaxTargets = 100000;
+constexpr int64_t kMaxPixels = 8192 * 8192;
 
 void extract(const uint8_t* data, size_t size, vsnap::SamplingMode mode, vsnap::Planning planning) {
   const std::atomic<bool> cancel{false};
@@ -43,6 +45,7 @@ void extract(const uint8_t* data, size_t size, vsnap::SamplingMode mode, vsnap::
     vsnap::Decoder decoder(std::make_unique<vsnap::MemoryInput>(data, size), &cancel,
                            vsnap::StreamProbe::WhereHeaderFallsShort);
     std::shared_ptr<vsnap::Work> work = decoder.plan(mode, kInterval, planning, kMaxTargets);
+    work->maxPixels = kMaxPixels;
     decoder.start(work, false);
     std::vector<uint8_t> rgb(decoder.frameBytes());
     vsnap::OutputFrame out;

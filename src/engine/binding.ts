@@ -127,7 +127,7 @@ export interface NativeExtractor {
 }
 
 /** The contract version this file describes; the module reports its own in versions().binding. */
-export const bindingVersion = 5;
+export const bindingVersion = 6;
 
 export interface NativeBinding {
   versions(): { binding: number; avformat: string; avcodec: string; swscale: string };
@@ -138,8 +138,17 @@ export interface NativeBinding {
      * `scan: true` plans from a scan even where the index would do; only
      * tests that compare the two ways set it. A video with more than
      * `maxTargets` targets is refused with VSNAP_LIMIT_EXCEEDED before
-     * any is planned (no limit when left out).
+     * any is planned; a frame of more than `maxPixels` pixels is never
+     * allocated, and decoding it rejects with VSNAP_LIMIT_EXCEEDED, whatever
+     * size the container declares (no limit when left out).
      */
-    options: { mode: 'exact' | 'keyframe'; interval: number; lanes?: number; scan?: boolean; maxTargets?: number },
+    options: {
+      mode: 'exact' | 'keyframe';
+      interval: number;
+      lanes?: number;
+      scan?: boolean;
+      maxTargets?: number;
+      maxPixels?: number;
+    },
   ) => NativeExtractor;
 }

@@ -155,7 +155,13 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
       // first use) and scans the input.
       encoders[this.#options.encoder].start();
       const backend = loadBackend(choice);
-      const extractor = backend.createExtractor(this.#input, { mode, interval, lanes: this.#lanes, maxTargets: limits.maxTargets });
+      const extractor = backend.createExtractor(this.#input, {
+        mode,
+        interval,
+        lanes: this.#lanes,
+        maxTargets: limits.maxTargets,
+        maxPixels: limits.maxPixels,
+      });
       this.#extractor = extractor;
       signal?.addEventListener('abort', this.#onAbort, { once: true });
       const opened = await raceAbort(extractor.open(), signal);

@@ -9,7 +9,7 @@
 
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { defaultLimits, limitEnv, shutdown, snapshot, VsnapError, type BackendName } from '../../src/index.js';
-import { hugeFrameVideo, longDeclaredVideo } from '../helpers/bad-inputs.js';
+import { hugeFrameVideo, longDeclaredVideo, scratchFile, understatedSizeBytes } from '../helpers/bad-inputs.js';
 import { fixtureNamed } from '../helpers/fixtures.js';
 import { canMake, fixturePath } from '../helpers/made-file.js';
 import { collect, failureOf } from '../helpers/snapshot-run.js';
@@ -55,6 +55,24 @@ describe.each(backends)('on the %s backend', (backend) => {
     expect((error as Error).message).toContain('320x240 frames have 76800 pixels');
     // The option wins over the environment.
     expect((await collect(await fixturePath(clip), { backend, limits: { maxPixels: 320 * 240 } })).outputs).toHaveLength(4);
+  });
+
+  it('refuses frames over maxPixels that the container understates, before one is made', async () => {
+    const path = await scratchFile(`understated-size-${backend}.mp4`, await understatedSizeBytes(clip, 32, 24));
+    const limits = { maxPixels: 320 * 240 - 1 };
+    if (backend === 'native') {
+      // A run believes the header (it does not probe an MP4's streams): the check of the declared size passes...
+      const controller = new AbortController();
+      const run = snapshot(path, { backend, limits, signal: controller.signal });
+      expect((await run.plan()).info).toMatchObject({ width: 32, height: 24 });
+      controller.abort();
+    }
+    // ... and the decoder refuses the frames (the wasm backend probes, and refuses at the check).
+    const error = await failureOf(() => collect(path, { backend, mode: 'keyframe', limits }));
+    expectLimit(error, 'maxPixels');
+    expect((error as Error).message).toContain('320x240 frames have 76800 pixels, more than the limit of 76799');
+    const exact = await failureOf(() => collect(path, { backend, mode: 'exact', limits }));
+    expect((exact as Error).message).toContain('320x240 frames have 76800 pixels, more than the limit of 76799');
   });
 
   it.skipIf(!hugeFrameAvailable)('refuses a 0.4 MB file of one 12000x12000 frame by the default pixel limit', async () => {

@@ -87,6 +87,22 @@ export async function scratchFile(name: string, contents: string | Uint8Array): 
 }
 
 /**
+ * An MP4 of H.264 whose sample description (the avc1 entry of its stsd box)
+ * declares `width` x `height` while its stream's parameter sets, which the
+ * decoder follows, keep the frame size the file was made with.
+ */
+export async function understatedSizeBytes(file: MadeFile, width: number, height: number): Promise<Buffer> {
+  const bytes = Buffer.from(await readFile(await fixturePath(file)));
+  const stsd = bytes.indexOf('stsd');
+  const entry = stsd < 0 ? -1 : bytes.indexOf('avc1', stsd);
+  if (entry < 0) throw new Error(`${file.name}: no avc1 sample description`);
+  // After the entry's type: 6 reserved bytes, data reference index, 16 bytes of predefined and reserved fields.
+  bytes.writeUInt16BE(width, entry + 4 + 24);
+  bytes.writeUInt16BE(height, entry + 4 + 26);
+  return bytes;
+}
+
+/**
  * The file with `runs` runs of 1-32 random bytes written over its middle
  * half (the container's header and index at either end stay intact more
  * often than not, so the damage reaches the demuxer and the decoder).
