@@ -147,13 +147,13 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
   }
 
   async #openInput(): Promise<OpenedInput> {
-    const { signal, mode, interval, backend: choice, limits } = this.#options;
+    const { signal, mode, interval, backend: choice, limits, encoder } = this.#options;
     if (signal?.aborted === true) throw aborted(undefined, signal.reason);
     try {
       // The encoder loads sharp (in each encode worker, or on this thread
       // while the input opens) as the decoder loads (FFmpeg's libraries, on
       // first use) and scans the input.
-      encoders[this.#options.encoder].start();
+      encoders[encoder].start();
       const backend = loadBackend(choice);
       const extractor = backend.createExtractor(this.#input, {
         mode,
