@@ -42,12 +42,15 @@ bool isSampledVideo(const AVStream* stream) {
 }
 
 // Whether the container's header tells what extraction needs without
-// avformat_find_stream_info: an MP4/MOV whose index lists the one video
-// stream's samples, with the file's and the stream's durations, the frame
-// rate, the codec and the frame size. The stream chosen is then the only
-// one, and the frame rate and durations are the header's either way.
+// avformat_find_stream_info: one video stream, with its codec, frame size
+// and frame rate, in an MP4/MOV whose index lists the stream's samples and
+// gives the file's and the stream's durations, or in a Matroska/WebM file
+// that gives its duration. The stream chosen is then the only one, and the
+// frame rate and durations are the header's either way.
 bool headerDescribesVideo(const AVFormatContext& format) {
-  if (std::strcmp(format.iformat->name, "mov,mp4,m4a,3gp,3g2,mj2") != 0 || format.duration <= 0) {
+  const bool mov = std::strcmp(format.iformat->name, "mov,mp4,m4a,3gp,3g2,mj2") == 0;
+  const bool matroska = std::strcmp(format.iformat->name, "matroska,webm") == 0;
+  if (!(mov || matroska) || format.duration <= 0) {
     return false;
   }
   const AVStream* video = nullptr;
@@ -63,9 +66,9 @@ bool headerDescribesVideo(const AVFormatContext& format) {
     return false;
   }
   const AVCodecParameters* par = video->codecpar;
-  return par->codec_id != AV_CODEC_ID_NONE && par->width > 0 && par->height > 0 && video->duration > 0 &&
-         video->avg_frame_rate.num > 0 && video->avg_frame_rate.den > 0 &&
-         avformat_index_get_entries_count(video) > 0;
+  const bool described = par->codec_id != AV_CODEC_ID_NONE && par->width > 0 && par->height > 0 &&
+                         video->avg_frame_rate.num > 0 && video->avg_frame_rate.den > 0;
+  return described && (matroska || (video->duration > 0 && avformat_index_get_entries_count(video) > 0));
 }
 
 // get_buffer2 of every codec context: refuses a frame over the guard's

@@ -71,9 +71,9 @@ enum class Planning { IndexWhereExact, Scan };
 // (avformat_find_stream_info, which decodes the first frames: 30 ms for
 // 1080p H.264, 100 ms for 4K). Extraction needs the pixel format only from
 // the frames it decodes, so it skips the probe where the container's header
-// describes the video as fully as the probe would for its purposes (an
-// MP4/MOV with its index and durations, one video stream); VideoInfo's
-// pixelFormat is then not known.
+// describes the video as fully as the probe would for its purposes (one
+// video stream, in an MP4/MOV with its index and durations or a
+// Matroska/WebM with its duration); VideoInfo's pixelFormat is then not known.
 enum class StreamProbe { Always, WhereHeaderFallsShort };
 
 struct DecodeStats {

@@ -52,8 +52,9 @@ export interface NativeVideoInfo {
  *   packets the plan needs rather than every one, the keyframe list and
  *   whether the frame rate varies are not known, and are null;
  * - where the container's header describes the video (an MP4/MOV with its
- *   index), the streams are not probed (that decodes the first frames), so
- *   the pixel format is not known, and is null.
+ *   index, a Matroska/WebM with its duration), the streams are not probed
+ *   (that decodes the first frames), so the pixel format is not known, and
+ *   is null.
  */
 export type NativePlannedInfo = Omit<NativeVideoInfo, 'keyframes' | 'frameRate' | 'pixelFormat'> & {
   keyframes: number[] | null;

@@ -21,8 +21,8 @@ export interface VideoInfo extends NativeVideoInfo, Described {}
  * not need to learn, which is null: every keyframe and whether the frame
  * rate varies, where a keyframe-mode run planned from an MP4/MOV index
  * (reading only the packets it needs); the pixel format, where an MP4/MOV's
- * header describes the video and the streams were not probed (which decodes
- * the first frames).
+ * or a Matroska/WebM file's header describes the video and the streams were
+ * not probed (which decodes the first frames).
  */
 export type PlannedVideoInfo = NativePlannedInfo & Described;
 
