@@ -200,7 +200,6 @@ class Decoder {
   void checkDecode(int ret, const char* what) const;
   void throwIfFrameRefused() const;
 
-
   std::unique_ptr<Input> input_;
   const std::atomic<bool>* cancel_;
   FormatContextPtr format_;

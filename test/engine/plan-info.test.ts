@@ -8,7 +8,7 @@
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { probe, shutdown, snapshot, type VideoInfo } from '../../src/index.js';
+import { probe, shutdown, snapshot, type PlannedVideoInfo } from '../../src/index.js';
 import { fixtureCases } from '../helpers/fixture-videos.js';
 import { fixtureNamed } from '../helpers/fixtures.js';
 import { indexVideos } from '../helpers/index-videos.js';
@@ -21,11 +21,11 @@ const cases: { name: string; file: MadeFile; available: boolean }[] = [
   ...(await Promise.all(indexVideos.map(async (video) => ({ name: video.name, file: video, available: await canMake(video) })))),
 ];
 
-async function plannedInfo(path: string): Promise<Omit<VideoInfo, 'pixelFormat'> & { pixelFormat: string | null }> {
+async function plannedInfo(path: string): Promise<PlannedVideoInfo> {
   const controller = new AbortController();
   const run = snapshot(path, { mode: 'exact', interval: 1, backend: 'native', signal: controller.signal });
   try {
-    return (await run.plan()).info as Omit<VideoInfo, 'pixelFormat'> & { pixelFormat: string | null };
+    return (await run.plan()).info;
   } finally {
     // A run that is never iterated is released through its signal.
     controller.abort();
