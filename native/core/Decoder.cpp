@@ -256,8 +256,9 @@ void Decoder::scan() {
   info_.keyframes = timeline_->keyframeTimes();
 }
 
-bool Decoder::planFromIndex(AVRational interval, int64_t maxTargets, Work& work) {
-  if (!IndexPlanner::refusal(*format_, *stream_).empty()) {
+bool Decoder::planFromIndex(SamplingMode mode, AVRational interval, int64_t maxTargets, Work& work) {
+  if (!IndexPlanner::refusal(*format_, *stream_).empty() ||
+      (mode == SamplingMode::Exact && !IndexPlanner::exactReadsLess(*stream_, interval))) {
     return false;
   }
   PlanReader reader(*this);
@@ -265,7 +266,7 @@ bool Decoder::planFromIndex(AVRational interval, int64_t maxTargets, Work& work)
     IndexPlanner planner(*stream_, reader, fallbackDuration());
     checkDeclaredEnd(planner.origin(), planner.end());
     checkTargetCount(planner.origin(), planner.end(), interval, maxTargets);
-    work.targets = planner.plan(interval, work.seekTimes);
+    work.targets = planner.plan(mode, interval, work.seekTimes);
     describeTimes(planner.origin(), planner.end(), planner.frameCount());
     return true;
   } catch (const IndexPlanner::NotExact&) {
@@ -386,8 +387,8 @@ std::shared_ptr<Work> Decoder::plan(SamplingMode mode, double intervalSeconds, P
   }
   auto work = std::make_shared<Work>();
   work->mode = mode;
-  const bool fromIndex = mode == SamplingMode::Keyframe && planning == Planning::IndexWhereExact &&
-                         timeline_ == nullptr && planFromIndex(interval, maxTargets, *work);
+  const bool fromIndex =
+      planning == Planning::IndexWhereExact && timeline_ == nullptr && planFromIndex(mode, interval, maxTargets, *work);
   if (!fromIndex) {
     scan();
     checkTargetCount(timeline_->origin(), timeline_->end(), interval, maxTargets);

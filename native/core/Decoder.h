@@ -6,10 +6,11 @@
 // learns the stream's times one of two ways:
 //   scan      read every packet (demuxing only, no decoding) to build the
 //             Timeline: the exact display order, keyframes and end of the
-//             stream, whatever the container says. Probing and exact mode.
-//   index     keyframe mode on a container whose index lists every frame
-//             (MP4/MOV): read only the packets the plan needs (IndexPlanner),
-//             where that gives the scan's plan exactly; else scan.
+//             stream, whatever the container says. Probing, and plans the
+//             index cannot make.
+//   index     a container whose index lists every frame (MP4/MOV): read
+//             only the packets the plan needs (IndexPlanner), where that
+//             gives the scan's plan exactly; else scan.
 //
 // Decoding reads only what each target needs:
 //   Exact     seek to the keyframe at or before the target and decode forward.
@@ -162,9 +163,9 @@ class Decoder {
   // ---- construction and planning ----
   Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel, const Decoder& first);
   void selectStream();
-  // The keyframe-mode plan from the index, or false when it cannot be exact
+  // The plan from the index, or false when it cannot be the scan's exactly
   // (the demuxer is then back at the stream's start).
-  bool planFromIndex(AVRational interval, int64_t maxTargets, Work& work);
+  bool planFromIndex(SamplingMode mode, AVRational interval, int64_t maxTargets, Work& work);
   void checkTargetCount(int64_t origin, int64_t end, AVRational interval, int64_t maxTargets) const;
   // The duration of a last frame whose duration nothing tells.
   int64_t fallbackDuration() const;

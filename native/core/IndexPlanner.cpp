@@ -121,16 +121,134 @@ IndexPlanner::IndexPlanner(AVStream& stream, PacketSource& packets, int64_t fall
   findEnd(fallbackDuration);
 }
 
-std::vector<Target> IndexPlanner::plan(AVRational interval, std::unordered_map<int64_t, int64_t>& seekTimes) {
+std::vector<Target> IndexPlanner::plan(SamplingMode mode, AVRational interval,
+                                       std::unordered_map<int64_t, int64_t>& seekTimes) {
+  std::vector<size_t> decodedFrom;
+  std::vector<Target> targets =
+      mode == SamplingMode::Exact ? planExact(interval, decodedFrom) : planKeyframes(interval, decodedFrom);
+  // The offset is the demuxer's, one for the stream: its last correction holds for every keyframe.
+  for (size_t key : decodedFrom) {
+    seekTimes[keys_[key].pts] = keys_[key].dts + seekOffset_;
+  }
+  return targets;
+}
+
+std::vector<Target> IndexPlanner::planKeyframes(AVRational interval, std::vector<size_t>& decodedFrom) {
   std::vector<Target> targets;
   for (size_t chosen : Timeline::pickKeyframes(*this, stream_.time_base, origin_, end_, interval)) {
     const int64_t keyPts = pts(chosen);
     const Keyframe& key = keys_[chosen];
     targets.push_back(Target{keyPts, key.entry + key.leading, Timeline::frameTime(keyPts, origin_, stream_.time_base),
                              keyPts});
-    seekTimes[keyPts] = key.dts + seekOffset_;
+    decodedFrom.push_back(chosen);
   }
   return targets;
+}
+
+bool IndexPlanner::exactReadsLess(AVStream& stream, AVRational interval) {
+  const int count = avformat_index_get_entries_count(&stream);
+  std::vector<int64_t> dts;
+  std::vector<int32_t> keys;  // decode positions
+  for (int32_t i = 0; i < count; ++i) {
+    const AVIndexEntry* entry = avformat_index_get_entry(&stream, i);
+    dts.push_back(entry->timestamp);
+    if ((entry->flags & AVINDEX_KEYFRAME) != 0) {
+      keys.push_back(i);
+    }
+  }
+  // Times as decode times: the plan's own are these shifted by a few frames.
+  const int64_t frameGap = count > 1 ? (dts.back() - dts.front()) / (count - 1) : 1;
+  const int64_t targets = Timeline::targetCount(dts.front(), dts.back() + frameGap, stream.time_base, interval);
+  // As many targets as frames are denser than any plan worth it (and are
+  // not counted one by one before the target limit is checked).
+  if (targets >= count) {
+    return false;
+  }
+  // Read in any case: the first keyframe and the last GOP.
+  int64_t reads = 1 + count - keys.back();
+  int32_t readTo = 0;  // decode positions below it are counted
+  for (int64_t k = 0; k < targets && reads * 4 < count * 3; ++k) {
+    const int64_t latest = Timeline::latestPtsAt(k, dts.front(), stream.time_base, interval);
+    const auto through = static_cast<int32_t>(std::upper_bound(dts.begin(), dts.end(), latest) - dts.begin()) - 1;
+    const auto key = std::upper_bound(keys.begin(), keys.end(), through) - 1;
+    const int32_t from = std::max(readTo, *key);
+    if (through >= from) {
+      reads += through - from + 1;
+      readTo = through + 1;
+    }
+  }
+  return reads * 4 < static_cast<int64_t>(count) * 3;
+}
+
+std::vector<Target> IndexPlanner::planExact(AVRational interval, std::vector<size_t>& decodedFrom) {
+  const AVRational timeBase = stream_.time_base;
+  const int64_t count = Timeline::targetCount(origin_, end_, timeBase, interval);
+  std::vector<Target> targets;
+  std::vector<Shown> frames;  // read from keyframe `key` on, decode order
+  size_t key = keys_.size();
+  for (int64_t k = 0; k < count; ++k) {
+    const int64_t latest = Timeline::latestPtsAt(k, origin_, timeBase, interval);
+    // The last frame with dts <= latest, and the last keyframe up to it.
+    const auto through = static_cast<int32_t>(std::upper_bound(dts_.begin(), dts_.end(), latest) - dts_.begin()) - 1;
+    auto candidate = std::upper_bound(keys_.begin(), keys_.end(), latest,
+                                      [](int64_t time, const Keyframe& k) { return time < k.dts; });
+    if (candidate == keys_.begin()) {
+      throw NotExact("a target comes before the first frame is decoded");
+    }
+    size_t chosen = static_cast<size_t>(candidate - keys_.begin()) - 1;
+    // A target just before the next keyframe is shown, as this one's pts -
+    // dts predicts, is most likely still the current keyframe's: read the
+    // frames up to it on (the next keyframe's among them) before reading
+    // that keyframe's pts seeks away, so that they are not read twice.
+    if (chosen == key + 1 && !keys_[chosen].read &&
+        latest < keys_[chosen].dts + (keys_[key].pts - keys_[key].dts) &&
+        !readOn(keys_[key].entry + static_cast<int32_t>(frames.size()), through, frames)) {
+      frames.clear();
+      read(key, through, &frames);
+    }
+    if (pts(chosen) > latest) {
+      if (chosen == 0) {
+        throw NotExact("a target comes before the first keyframe is shown");
+      }
+      --chosen;
+    }
+    if (chosen != key) {
+      key = chosen;
+      frames.clear();
+      read(key, through, &frames);
+      decodedFrom.push_back(key);
+    } else if (!readOn(keys_[key].entry + static_cast<int32_t>(frames.size()), through, frames)) {
+      // Reading went elsewhere (to the pts of the next keyframe): read the GOP again.
+      frames.clear();
+      read(key, through, &frames);
+    }
+    targets.push_back(exactTarget(key, frames, latest));
+  }
+  return targets;
+}
+
+Target IndexPlanner::exactTarget(size_t key, const std::vector<Shown>& frames, int64_t latest) const {
+  const Keyframe& keyframe = keys_[key];
+  const Shown* shown = nullptr;
+  for (const Shown& frame : frames) {
+    if (frame.pts <= latest && (shown == nullptr || frame.pts > shown->pts)) {
+      shown = &frame;
+    }
+  }
+  // The keyframe itself is among `frames`, with pts_K <= latest (checked on reading it).
+  if (shown == nullptr) {
+    throw NotExact("no frame read is shown by the target");
+  }
+  int32_t index = keyframe.entry + keyframe.leading;
+  for (const Shown& frame : frames) {
+    if (&frame != shown && frame.pts == shown->pts) {
+      throw NotExact("two frames have the same pts");
+    }
+    if (frame.pts >= keyframe.pts && frame.pts < shown->pts) {
+      ++index;
+    }
+  }
+  return Target{shown->pts, index, Timeline::frameTime(shown->pts, origin_, stream_.time_base), keyframe.pts};
 }
 
 int64_t IndexPlanner::pts(size_t i) {
@@ -199,6 +317,20 @@ void IndexPlanner::read(size_t i, int32_t through, std::vector<Shown>* shown) {
     }
   }
   key.read = true;
+}
+
+bool IndexPlanner::readOn(int32_t from, int32_t through, std::vector<Shown>& shown) {
+  if (from > through) {
+    return true;
+  }
+  if (nextEntry_ != from) {
+    return false;
+  }
+  for (int32_t j = from; j <= through; ++j) {
+    const AVPacket& packet = expectEntry(j);
+    shown.push_back(Shown{packet.pts, packet.duration});
+  }
+  return true;
 }
 
 const AVPacket& IndexPlanner::expectEntry(int32_t entry) {

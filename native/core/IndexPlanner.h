@@ -1,11 +1,14 @@
-// Keyframe-mode planning from a container's sample index, without a scan.
+// Planning from a container's sample index, without a scan.
 //
 // An MP4/MOV demuxer indexes every sample of a track: decode time (dts),
 // byte position, size and keyframe flag. Presentation times stay inside the
 // demuxer (its composition offsets), so the planner reads the packets whose
 // pts it needs: the first keyframe and what follows it (the origin), the
-// last GOP (the end), and per target the keyframes around it. Nothing else
-// is read, so that an input read by range fetches a small part of its bytes.
+// last GOP (the end), and per target the keyframes around it; in exact mode
+// also the frames from the target's keyframe up to the target, the ones its
+// decoding reads anyway. Nothing else is read, so that an input read by
+// range fetches a small part of its bytes, and a long video is not read
+// whole to plan a few outputs.
 //
 // Why the plan is the scan's, exactly. Frame j has decode position j.
 //   G1  pts_j >= dts_j for every frame (the mov demuxer shifts dts by the
@@ -25,6 +28,17 @@
 // rule can find its candidates by dts and read only those. The origin is the
 // least pts of the first keyframe and its leading frames; the last displayed
 // frame is in the last GOP (G2 on its keyframe), which is read whole.
+//
+// Exact mode, for the target whose latest pts is T: let K be the last
+// keyframe with pts_K <= T (among the keyframes with dts <= T, by G1 the
+// last one or the one before it). Every frame shown from pts_K on is decoded
+// from K on (G2), and every frame shown by T has dts <= T (G1): the frames
+// from K's decode position to the last with dts <= T hold the frame shown at
+// T, the one of greatest pts <= T, and every frame shown between pts_K and
+// it. Its display index is then K's plus those frames before it, and it is
+// decoded from K, as the scan's plan says (Timeline::decodeStartFor). A
+// target shown before the first keyframe, or a frame whose pts another frame
+// shares, is left to the scan (NotExact).
 //
 // From the index alone: a mov-family demuxer, one index entry per sample of
 // the track (not so for a fragmented file, or an edit list that drops or
@@ -66,6 +80,12 @@ class IndexPlanner : private KeyframeSource {
 
   // Why the index alone rules planning from it out, or "" when it does not.
   static std::string refusal(const AVFormatContext& format, AVStream& stream);
+  // Whether an exact-mode plan would read less than three quarters of the
+  // stream's packets, as the index predicts from decode times: the frames
+  // from each target's keyframe to the target, the first keyframe and the
+  // last GOP. A denser plan reads the stream once by a scan instead, which
+  // learns every keyframe too.
+  static bool exactReadsLess(AVStream& stream, AVRational interval);
 
   // Reads what fixes the origin and the end, starting where the demuxer was
   // just opened. `fallbackDuration` as in Timeline::finish.
@@ -75,10 +95,10 @@ class IndexPlanner : private KeyframeSource {
   int64_t end() const { return end_; }
   int32_t frameCount() const { return static_cast<int32_t>(dts_.size()); }
 
-  // The keyframe-mode plan, as Timeline::plan would make it after a scan;
-  // `seekTimes` gets, for each target's pts, a timestamp that
-  // PacketSource::seek lands on its keyframe with.
-  std::vector<Target> plan(AVRational interval, std::unordered_map<int64_t, int64_t>& seekTimes);
+  // The plan Timeline::plan would make after a scan; `seekTimes` gets, for
+  // the pts of each keyframe decoded from, a timestamp that
+  // PacketSource::seek lands on it with.
+  std::vector<Target> plan(SamplingMode mode, AVRational interval, std::unordered_map<int64_t, int64_t>& seekTimes);
 
  private:
   struct Keyframe {
@@ -94,6 +114,13 @@ class IndexPlanner : private KeyframeSource {
     int64_t duration;
   };
 
+  // Each appends the keyframes its targets are decoded from to `decodedFrom`.
+  std::vector<Target> planKeyframes(AVRational interval, std::vector<size_t>& decodedFrom);
+  std::vector<Target> planExact(AVRational interval, std::vector<size_t>& decodedFrom);
+  // The target showing the frame of greatest pts <= `latest` among `frames`,
+  // read in decode order from keyframe `key` on (see the header comment).
+  Target exactTarget(size_t key, const std::vector<Shown>& frames, int64_t latest) const;
+
   // KeyframeSource: the keyframes in decode order, which is display order.
   size_t size() const override { return keys_.size(); }
   int64_t lowerBound(size_t i) const override { return keys_[i].dts; }
@@ -105,6 +132,9 @@ class IndexPlanner : private KeyframeSource {
   // every frame up to decode position `through`; appends each frame read to
   // `shown` when given.
   void read(size_t i, int32_t through, std::vector<Shown>* shown);
+  // Reads decode positions `from` to `through` on from where reading is,
+  // appending each frame to `shown`; false when reading is not at `from`.
+  bool readOn(int32_t from, int32_t through, std::vector<Shown>& shown);
   // Reads the next packet, which must be index entry `entry`, and checks G1.
   const AVPacket& expectEntry(int32_t entry);
   const AVPacket& check(const AVPacket* packet, int32_t entry) const;

@@ -215,6 +215,12 @@ int64_t Timeline::targetCount(int64_t origin, int64_t end, AVRational timeBase, 
   return count > static_cast<Wide>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(count);
 }
 
+int64_t Timeline::latestPtsAt(int64_t k, int64_t origin, AVRational timeBase, AVRational interval) {
+  const Scale scale = commonScale(timeBase, interval);
+  // (pts - origin) * ptsFactor <= k * targetFactor, with ptsFactor > 0.
+  return origin + static_cast<int64_t>(static_cast<Wide>(k) * scale.targetFactor / scale.ptsFactor);
+}
+
 std::vector<size_t> Timeline::pickKeyframes(KeyframeSource& keys, AVRational timeBase, int64_t origin, int64_t end,
                                             AVRational interval) {
   if (keys.size() == 0) {

@@ -134,6 +134,9 @@ class Timeline {
   // How many targets t_k = k * interval a stream from `origin` to `end` has
   // (saturating at INT64_MAX); plans loop over every one of them.
   static int64_t targetCount(int64_t origin, int64_t end, AVRational timeBase, AVRational interval);
+  // The latest pts at or before target t_k: a frame is shown at t_k exactly
+  // when its pts is at most this (times are ticks, targets rationals).
+  static int64_t latestPtsAt(int64_t k, int64_t origin, AVRational timeBase, AVRational interval);
   // Keyframe mode: the keyframe chosen for each target, as positions in
   // `keys`, consecutive repeats dropped.
   static std::vector<size_t> pickKeyframes(KeyframeSource& keys, AVRational timeBase, int64_t origin, int64_t end,

@@ -2,8 +2,10 @@
 // both sampling modes, as the addon runs them (scripts/fuzz.sh builds it
 // with AddressSanitizer and UndefinedBehaviorSanitizer).
 //
-// Each input is planned and decoded twice: exact mode from a scan, and
-// keyframe mode planned from the index where the container has one. A
+// Each input is planned and decoded three times: exact mode from a scan,
+// keyframe mode planned from the index where the container has one, and
+// exact mode from the index too, at an interval sparse enough for the index
+// to be used on the seeds (a dense exact plan scans). A
 // vsnap::Error is the expected end of damaged data; anything else (a crash,
 // a sanitizer report, a leak, a hang, runaway memory) is a finding. The
 // decoding of each mode stops after a few outputs, so that time goes to more
@@ -34,17 +36,19 @@ namespace {
 
 int maxOutputs = 6;
 constexpr double kInterval = 0.5;
+constexpr double kSparseInterval = 2;
 // The library's default limits (src/limits.ts): a plan of more targets is
 // refused, and a frame of more pixels is never allocated.
 constexpr int64_t kMaxTargets = 100000;
 constexpr int64_t kMaxPixels = 8192 * 8192;
 
-void extract(const uint8_t* data, size_t size, vsnap::SamplingMode mode, vsnap::Planning planning) {
+void extract(const uint8_t* data, size_t size, vsnap::SamplingMode mode, vsnap::Planning planning,
+             double interval = kInterval) {
   const std::atomic<bool> cancel{false};
   try {
     vsnap::Decoder decoder(std::make_unique<vsnap::MemoryInput>(data, size), &cancel,
                            vsnap::StreamProbe::WhereHeaderFallsShort);
-    std::shared_ptr<vsnap::Work> work = decoder.plan(mode, kInterval, planning, kMaxTargets);
+    std::shared_ptr<vsnap::Work> work = decoder.plan(mode, interval, planning, kMaxTargets);
     work->maxPixels = kMaxPixels;
     decoder.start(work, false);
     std::vector<uint8_t> rgb(decoder.frameBytes());
@@ -81,5 +85,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   extract(data, size, vsnap::SamplingMode::Exact, vsnap::Planning::Scan);
   extract(data, size, vsnap::SamplingMode::Keyframe, vsnap::Planning::IndexWhereExact);
+  extract(data, size, vsnap::SamplingMode::Exact, vsnap::Planning::IndexWhereExact, kSparseInterval);
   return 0;
 }

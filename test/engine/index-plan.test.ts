@@ -1,17 +1,17 @@
 /**
- * Keyframe mode plans MP4/MOV inputs from the container's index, reading only
- * the packets it needs, and must give what a scan of every packet gives:
- * each MP4/MOV fixture at each of its intervals (and one that puts targets
- * between keyframes), and a few more MP4s (index-videos.ts), planned both
- * ways through the backend: the same outputs, frame indices, times and
- * decoded pixels. Where the index cannot give the scan's plan exactly, from
- * the index alone or once packets are read, keyframe mode scans, and its
- * info says so with a keyframe list.
+ * Both modes plan MP4/MOV inputs from the container's index, reading only
+ * the packets they need, and must give what a scan of every packet gives:
+ * each MP4/MOV fixture at each of its intervals (and ones that put targets
+ * between keyframes and between frames), and a few more MP4s
+ * (index-videos.ts), planned both ways through the backend: the same
+ * outputs, frame indices, times and decoded pixels. Where the index cannot
+ * give the scan's plan exactly, from the index alone or once packets are
+ * read, the run scans, and its info says so with a keyframe list.
  */
 
 import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { shutdown } from '../../src/index.js';
+import { shutdown, type SamplingMode } from '../../src/index.js';
 import type { NativeOpenResult } from '../../src/engine/binding.js';
 import { loadBackend } from '../../src/engine/loader.js';
 import { fixtureCases } from '../helpers/fixture-videos.js';
@@ -27,8 +27,8 @@ interface RawRun {
   scanPackets: number;
 }
 
-async function extract(path: string, interval: number, scan: boolean): Promise<RawRun> {
-  const extractor = loadBackend().createExtractor({ path }, { mode: 'keyframe', interval, lanes: 1, scan });
+async function extract(path: string, mode: SamplingMode, interval: number, scan: boolean): Promise<RawRun> {
+  const extractor = loadBackend().createExtractor({ path }, { mode, interval, lanes: 1, scan });
   try {
     const open = await extractor.open();
     const outputs: RawRun['outputs'] = [];
@@ -51,6 +51,8 @@ interface IndexCase {
   available: boolean;
   planning: 'index' | 'scan';
   intervals: readonly number[];
+  /** Its GOPs are short enough that exact mode every 2 s reads little of it. */
+  shortGops: boolean;
 }
 
 const cases: IndexCase[] = [
@@ -63,17 +65,52 @@ const cases: IndexCase[] = [
       // Its edit list discards the frames before 1.3 s.
       planning: f.traits.discardedPackets ? ('scan' as const) : ('index' as const),
       intervals: [...f.intervals, 0.7],
+      shortGops: f.traits.minKeyframeGap < 4,
     })),
   ...(await Promise.all(
-    indexVideos.map(async (v) => ({ name: v.name, file: v, available: await canMake(v), planning: v.planning, intervals: v.intervals })),
+    indexVideos.map(async (v) => ({
+      name: v.name,
+      file: v,
+      available: await canMake(v),
+      planning: v.planning,
+      intervals: v.intervals,
+      shortGops: true,
+    })),
   )),
 ];
 
-describe.each(cases)('keyframe plan of $name', ({ file, available, planning, intervals }) => {
-  it.skipIf(!available).each(intervals)(`from the ${planning} is the scan plan, every %s s`, async (interval) => {
+/**
+ * How a run must plan: keyframe mode from the index wherever it can be
+ * exact; exact mode too, except where the index predicts that the frames up
+ * to each target come to three quarters of the stream or more (a scan reads
+ * it once instead): every 0.1 s is that dense, every 2 s on these
+ * few-second videos with short GOPs is not, and otherwise either is right.
+ */
+function expectedPlanning(
+  mode: SamplingMode,
+  { planning, shortGops }: Pick<IndexCase, 'planning' | 'shortGops'>,
+  interval: number,
+): 'index' | 'scan' | 'either' {
+  if (mode === 'keyframe' || planning === 'scan') return planning;
+  if (interval <= 0.1) return 'scan';
+  return interval >= 2 && shortGops ? 'index' : 'either';
+}
+
+const modeCases = (['keyframe', 'exact'] as const).flatMap((mode) =>
+  cases.map((c) => ({
+    ...c,
+    mode,
+    // Exact mode also: several targets between two frames of one GOP, and a sparse plan.
+    intervals: mode === 'exact' ? [...new Set([...c.intervals, 0.1, 2])] : c.intervals,
+  })),
+);
+
+describe.each(modeCases)('$mode plan of $name', ({ mode, intervals, ...indexCase }) => {
+  const { file, available } = indexCase;
+  it.skipIf(!available).each(intervals)('is the scan plan, every %s s', async (interval) => {
     const path = await fixturePath(file);
-    const auto = await extract(path, interval, false);
-    const scan = await extract(path, interval, true);
+    const auto = await extract(path, mode, interval, false);
+    const scan = await extract(path, mode, interval, true);
 
     expect(auto.outputs.length).toBeGreaterThan(0);
     expect(auto.outputs).toEqual(scan.outputs);
@@ -84,12 +121,14 @@ describe.each(cases)('keyframe plan of $name', ({ file, available, planning, int
     expect(frameRate.average).toBe(scanRate.average);
     expect(allKeyframes).not.toBeNull();
 
-    if (planning === 'scan') {
+    const expected = expectedPlanning(mode, indexCase, interval);
+    const planned = keyframes === null ? 'index' : 'scan';
+    if (expected !== 'either') expect(planned).toBe(expected);
+    if (planned === 'scan') {
       expect(keyframes).toEqual(allKeyframes);
       expect(frameRate.variable).toBe(scanRate.variable);
     } else {
       // What only a scan learns is unknown, and fewer packets were read.
-      expect(keyframes).toBeNull();
       expect(frameRate.variable).toBeNull();
       expect(auto.scanPackets).toBeLessThan(scan.scanPackets);
     }

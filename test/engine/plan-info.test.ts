@@ -1,9 +1,12 @@
 /**
  * What a run's plan tells of the video (`run.plan()`'s info) is what probe()
- * tells, except the pixel format where a run skips probing the streams: an
- * MP4/MOV or Matroska/WebM whose header describes its one video stream fully
- * (StreamProbe in native/core/Decoder.h), where probing would decode the
- * first frames.
+ * tells, except:
+ * - the pixel format where a run skips probing the streams: an MP4/MOV or
+ *   Matroska/WebM whose header describes its one video stream fully
+ *   (StreamProbe in native/core/Decoder.h), where probing would decode the
+ *   first frames;
+ * - the keyframe list and whether the frame rate varies where it plans from
+ *   an MP4/MOV index instead of a scan (index-plan.test.ts).
  */
 
 import { afterAll, describe, expect, it } from 'vitest';
@@ -33,13 +36,23 @@ async function plannedInfo(path: string): Promise<PlannedVideoInfo> {
 }
 
 describe.each(cases)('$name', ({ file, available }) => {
-  it.skipIf(!available)('plans with the info probe() gives, the pixel format left out only for MP4/MOV and Matroska', async () => {
+  it.skipIf(!available)('plans with the info probe() gives, less what it did not need to learn', async () => {
     const path = await fixturePath(file);
     const probed = await probe(path, { backend: 'native' });
     const planned = await plannedInfo(path);
-    expect({ ...planned, pixelFormat: probed.pixelFormat }).toEqual(probed);
-    if (planned.pixelFormat === null) expect(['mov,mp4,m4a,3gp,3g2,mj2', 'matroska,webm']).toContain(probed.container);
-    else expect(planned.pixelFormat).toBe(probed.pixelFormat);
+    const { pixelFormat, keyframes, frameRate, ...times } = planned;
+    const { pixelFormat: probedFormat, keyframes: allKeyframes, frameRate: probedRate, ...probedTimes } = probed;
+    expect(times).toEqual(probedTimes);
+    expect(frameRate.average).toBe(probedRate.average);
+    if (pixelFormat === null) expect(['mov,mp4,m4a,3gp,3g2,mj2', 'matroska,webm']).toContain(probed.container);
+    else expect(pixelFormat).toBe(probedFormat);
+    if (keyframes === null) {
+      expect(probed.container).toBe('mov,mp4,m4a,3gp,3g2,mj2');
+      expect(frameRate.variable).toBeNull();
+    } else {
+      expect(keyframes).toEqual(allKeyframes);
+      expect(frameRate.variable).toBe(probedRate.variable);
+    }
   });
 });
 
