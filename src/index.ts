@@ -12,7 +12,7 @@
  */
 
 import { shutdownEncodePool } from './encode/pool.js';
-import { loadBackend } from './engine/loader.js';
+import { loadBackend, nativeModule } from './engine/loader.js';
 import { shutdownWasmPool } from './engine/wasm/wasm-backend.js';
 import { SnapshotRun } from './engine/snapshot.js';
 import { toVideoInfo, type VideoInfo } from './engine/video-info.js';
@@ -62,6 +62,20 @@ export async function snapshotToFiles(
 ): Promise<SnapshotFilesResult> {
   const target = resolveDirectory(dir, 'dir');
   return writeSnapshotFiles(snapshot(input, options), target);
+}
+
+/**
+ * Returns to the system the memory that the C allocator holds free: glibc
+ * keeps what decoders, encoders and worker threads freed, up to hundreds of
+ * MiB after a burst of work, so that the process's resident size stays at
+ * its peak. A long-lived process calls this when it goes idle (the service's
+ * workers do, a second after their last task); calling it between busy runs
+ * only makes their next allocations fault pages in again. Returns whether
+ * any memory was returned: false where the native module does not load or
+ * the C library is not glibc.
+ */
+export function trimMemory(): boolean {
+  return nativeModule()?.trimMemory() ?? false;
 }
 
 /** Stops the encode workers (and the wasm backend's). Not needed for a process to exit; for servers and tests that want them gone now. */

@@ -1,9 +1,14 @@
-// The N-API face of the core: probe(input), class Extractor, versions().
+// The N-API face of the core: probe(input), class Extractor, versions(),
+// trimMemory().
 // Arguments are checked only for the invariants the core relies on; option
 // validation with user-facing messages happens in TypeScript before this.
 #include <napi.h>
 
 #include <cstdlib>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "workers.h"
 
@@ -41,7 +46,18 @@ std::string versionText(unsigned version) {
 // The version of the contract in src/engine/binding.ts. Raise it with every
 // change of that contract, so that a stale build is refused by the loader
 // instead of failing later in the middle of a run.
-constexpr int kBindingVersion = 6;
+constexpr int kBindingVersion = 7;
+
+// Hands the memory the C allocator holds free back to the system: glibc
+// keeps what decoders, encoders and worker threads freed in its arenas, up
+// to hundreds of MiB after a burst of work. True when any was returned.
+Napi::Value TrimMemory(const Napi::CallbackInfo& info) {
+#if defined(__GLIBC__)
+  return Napi::Boolean::New(info.Env(), malloc_trim(0) != 0);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
 
 Napi::Value Versions(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(info.Env());
@@ -173,6 +189,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   av_log_set_level(level != nullptr ? std::atoi(level) : AV_LOG_QUIET);
   exports.Set("probe", Napi::Function::New(env, Probe, "probe"));
   exports.Set("versions", Napi::Function::New(env, Versions, "versions"));
+  exports.Set("trimMemory", Napi::Function::New(env, TrimMemory, "trimMemory"));
   exports.Set("Extractor", Extractor::define(env));
   return exports;
 }

@@ -128,10 +128,12 @@ export interface NativeExtractor {
 }
 
 /** The contract version this file describes; the module reports its own in versions().binding. */
-export const bindingVersion = 6;
+export const bindingVersion = 7;
 
 export interface NativeBinding {
   versions(): { binding: number; avformat: string; avcodec: string; swscale: string };
+  /** Returns the memory the C allocator holds free to the system (glibc's malloc_trim); whether any was. */
+  trimMemory(): boolean;
   probe(input: NativeInput): Promise<NativeVideoInfo>;
   Extractor: new (
     input: NativeInput,

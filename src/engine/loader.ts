@@ -34,7 +34,7 @@ const buildHint =
   'development libraries libavformat, libavcodec, libswscale and libavutil), ' +
   'or set VSNAP_NATIVE_PATH to a built vsnap.node';
 
-type Outcome = { ok: true; backend: Backend; from: string } | { ok: false; error: VsnapError };
+type Outcome = { ok: true; backend: Backend; binding: NativeBinding; from: string } | { ok: false; error: VsnapError };
 
 /** The backend in use and why it is the one. */
 export interface BackendReport {
@@ -81,6 +81,12 @@ function selectBackend(choice: BackendChoice = defaultBackendChoice()): { backen
   return { backend: wasmBackend(), reason };
 }
 
+/** The native module, found as 'auto' finds it, or undefined where it does not load; never warns. */
+export function nativeModule(): NativeBinding | undefined {
+  native ??= tryLoadNative();
+  return native.ok ? native.binding : undefined;
+}
+
 function wasmBackend(): Backend {
   wasm ??= createWasmBackend();
   return wasm;
@@ -89,7 +95,7 @@ function wasmBackend(): Backend {
 function tryLoadNative(): Outcome {
   const attempts: LoadAttempt[] = [];
   const loaded = loadNativeBinding(attempts);
-  if (loaded !== undefined) return { ok: true, backend: createNativeBackend(loaded.binding), from: loaded.from };
+  if (loaded !== undefined) return { ok: true, backend: createNativeBackend(loaded.binding), ...loaded };
   return { ok: false, error: backendUnavailable('The vsnap native module', attempts, buildHint) };
 }
 
@@ -139,5 +145,5 @@ function loadNativeBinding(attempts: LoadAttempt[]): { binding: NativeBinding; f
 
 function missingExports(loaded: unknown): string[] {
   const exports = (typeof loaded === 'object' && loaded !== null ? loaded : {}) as Record<string, unknown>;
-  return (['versions', 'probe', 'Extractor'] as const).filter((name) => typeof exports[name] !== 'function');
+  return (['versions', 'probe', 'Extractor', 'trimMemory'] as const).filter((name) => typeof exports[name] !== 'function');
 }

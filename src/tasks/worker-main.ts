@@ -10,6 +10,10 @@
  * the order they came, answering each with `result` or `error`
  * (worker-protocol.ts).
  *
+ * A second after its last job, with none waiting, it returns the memory
+ * that job freed to the system (trimMemory): the C allocator would keep it,
+ * and the process's resident size would stay at its busiest.
+ *
  * It exits at once when the channel disconnects: that is the supervisor
  * closing it or the server dying, and an orphan must not go on working.
  * A malformed message is a supervisor of another build or a bug; it exits
@@ -20,6 +24,7 @@
 
 import { encodeFrame } from '../encode/pool.js';
 import { loadBackend } from '../engine/loader.js';
+import { trimMemory } from '../index.js';
 import { createStore, parseStoreConfig } from '../storage/store-config.js';
 import type { Store } from '../storage/store.js';
 import { toTaskError } from './errors.js';
@@ -27,6 +32,8 @@ import { runJob } from './run-task.js';
 import { parseToWorker, storeConfigEnv, toWireError, type FromWorker } from './worker-protocol.js';
 
 const protocolViolationExitCode = 2;
+/** How long the process is idle before it returns freed memory to the system. */
+const idleTrimMs = 1000;
 
 await main();
 
@@ -45,16 +52,21 @@ async function main(): Promise<void> {
     return;
   }
   let queue = Promise.resolve();
+  let waiting = 0;
+  let idleTrim: NodeJS.Timeout | undefined;
   process.on('message', (value: unknown) => {
     const message = parseToWorker(value);
     if (message === undefined) process.exit(protocolViolationExitCode);
     const { job } = message;
+    waiting++;
+    clearTimeout(idleTrim);
     queue = queue.then(async () => {
       try {
         send({ type: 'result', taskId: job.taskId, result: await runJob(job, store) });
       } catch (error) {
         send({ type: 'error', taskId: job.taskId, error: toWireError(toTaskError(error)) });
       }
+      if (--waiting === 0) idleTrim = setTimeout(trimMemory, idleTrimMs).unref();
     });
   });
   send({ type: 'ready' });
