@@ -186,6 +186,15 @@ std::vector<Target> IndexPlanner::planExact(AVRational interval, std::vector<siz
   std::vector<Target> targets;
   std::vector<Shown> frames;  // read from keyframe `key` on, decode order
   size_t key = keys_.size();
+  // Extends `frames` to decode position `through`: on from where reading
+  // is, or, where it went elsewhere (to the pts of the next keyframe), from
+  // the keyframe again.
+  auto readGopThrough = [&](int32_t through) {
+    if (!readOn(keys_[key].entry + static_cast<int32_t>(frames.size()), through, frames)) {
+      frames.clear();
+      read(key, through, &frames);
+    }
+  };
   for (int64_t k = 0; k < count; ++k) {
     const int64_t latest = Timeline::latestPtsAt(k, origin_, timeBase, interval);
     // The last frame with dts <= latest, and the last keyframe up to it.
@@ -200,11 +209,8 @@ std::vector<Target> IndexPlanner::planExact(AVRational interval, std::vector<siz
     // dts predicts, is most likely still the current keyframe's: read the
     // frames up to it on (the next keyframe's among them) before reading
     // that keyframe's pts seeks away, so that they are not read twice.
-    if (chosen == key + 1 && !keys_[chosen].read &&
-        latest < keys_[chosen].dts + (keys_[key].pts - keys_[key].dts) &&
-        !readOn(keys_[key].entry + static_cast<int32_t>(frames.size()), through, frames)) {
-      frames.clear();
-      read(key, through, &frames);
+    if (chosen == key + 1 && !keys_[chosen].read && latest < keys_[chosen].dts + (keys_[key].pts - keys_[key].dts)) {
+      readGopThrough(through);
     }
     if (pts(chosen) > latest) {
       if (chosen == 0) {
@@ -217,10 +223,8 @@ std::vector<Target> IndexPlanner::planExact(AVRational interval, std::vector<siz
       frames.clear();
       read(key, through, &frames);
       decodedFrom.push_back(key);
-    } else if (!readOn(keys_[key].entry + static_cast<int32_t>(frames.size()), through, frames)) {
-      // Reading went elsewhere (to the pts of the next keyframe): read the GOP again.
-      frames.clear();
-      read(key, through, &frames);
+    } else {
+      readGopThrough(through);
     }
     targets.push_back(exactTarget(key, frames, latest));
   }

@@ -48,8 +48,8 @@ export interface NativeVideoInfo {
 
 /**
  * What open() learns of the video: NativeVideoInfo, except that
- * - where keyframe mode planned from an MP4/MOV index, reading only the
- *   packets the plan needs rather than every one, the keyframe list and
+ * - where the run planned from an MP4/MOV index, reading only the packets
+ *   the plan needs rather than every one, the keyframe list and
  *   whether the frame rate varies are not known, and are null;
  * - where the container's header describes the video (an MP4/MOV with its
  *   index, a Matroska/WebM with its duration), the streams are not probed

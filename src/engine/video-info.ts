@@ -19,8 +19,8 @@ export interface VideoInfo extends NativeVideoInfo, Described {}
 /**
  * What a snapshot run's plan tells: VideoInfo, except for what the plan did
  * not need to learn, which is null: every keyframe and whether the frame
- * rate varies, where a keyframe-mode run planned from an MP4/MOV index
- * (reading only the packets it needs); the pixel format, where an MP4/MOV's
+ * rate varies, where the run planned from an MP4/MOV index (reading only
+ * the packets it needs); the pixel format, where an MP4/MOV's
  * or a Matroska/WebM file's header describes the video and the streams were
  * not probed (which decodes the first frames).
  */

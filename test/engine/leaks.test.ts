@@ -22,9 +22,9 @@
  * it jumped by up to 55 MiB in single rounds and stepped up by 20 to 80 MiB
  * at any round on wasm (195 to 270 MiB in 10-round runs), while its arenas
  * held 161 MiB of system memory with 6 MiB in use (malloc_stats() through
- * gdb, six wasm rounds), and a trim took the process from 339 to 139 MiB.
- * With it, wasm rounds stay between 95 and 145 MiB and native ones between
- * 104 and 120.
+ * gdb, six wasm rounds). The child reports resident memory before each trim
+ * too, and the test prints both: in one run, wasm 233-328 MiB before and
+ * 96-104 after, native 159-178 before and 106-112 after.
  */
 
 import { execFile } from 'node:child_process';
@@ -73,7 +73,14 @@ describe.each(['native', 'wasm'])('the %s backend', (backend) => {
       maxBuffer: 1 << 20,
       timeout: 240_000,
     });
-    const report = JSON.parse(stdout) as { rssMiB: number[]; jsMiB: number[]; runs: number; failures: number; trimmed: number };
+    const report = JSON.parse(stdout) as {
+      rssMiB: number[];
+      untrimmedMiB: number[];
+      jsMiB: number[];
+      runs: number;
+      failures: number;
+      trimmed: number;
+    };
     expect(report.runs).toBe(rounds * inputs.length * 4);
     // The cut input fails in every mode and format (the damaged one may decode, with errors).
     expect(report.failures).toBeGreaterThanOrEqual(rounds * 4);
@@ -84,6 +91,7 @@ describe.each(['native', 'wasm'])('the %s backend', (backend) => {
     const list = (values: number[]) => values.map((v) => v.toFixed(0)).join(', ');
     await annotate(
       `RSS after each round (MiB): ${list(report.rssMiB)}; growth ${rssGrowth.toFixed(1)} MiB. ` +
+        `Before each trim: ${list(report.untrimmedMiB)}. ` +
         `JavaScript's memory: ${list(report.jsMiB)}; growth ${jsGrowth.toFixed(1)} MiB`,
     );
     expect(rssGrowth).toBeLessThan(rssMarginMiB[backend]);

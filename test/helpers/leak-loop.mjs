@@ -5,8 +5,9 @@
 // memory the C allocator holds free to the system (trimMemory) and notes the
 // resident memory and the memory JavaScript holds (V8's heap, and external
 // memory: Buffers and ArrayBuffers, the inputs and frames among them).
-// Prints one JSON line: { rssMiB: [...], jsMiB: [...], runs, failures, trimmed }
-// (trimmed: the rounds after which trimMemory returned memory).
+// Prints one JSON line: { rssMiB: [...], untrimmedMiB: [...], jsMiB: [...],
+// runs, failures, trimmed } (untrimmedMiB: the resident memory just before
+// each trim; trimmed: the rounds after which trimMemory returned memory).
 import { snapshot, shutdown, trimMemory } from '../../dist/index.js';
 
 const [backend, roundsText, ...inputs] = process.argv.slice(2);
@@ -16,6 +17,7 @@ const jsMiB = [];
 let runs = 0;
 let failures = 0;
 let trimmed = 0;
+const untrimmedMiB = [];
 
 for (let round = 0; round < rounds; round++) {
   for (const input of inputs) {
@@ -42,9 +44,10 @@ for (let round = 0; round < rounds; round++) {
   globalThis.gc();
   // glibc keeps what was freed, up to hundreds of MiB, and its resident size
   // then moves by tens of MiB from round to round whatever lives.
+  untrimmedMiB.push(process.memoryUsage.rss() / (1024 * 1024));
   if (trimMemory()) trimmed++;
   const memory = process.memoryUsage();
   rssMiB.push(memory.rss / (1024 * 1024));
   jsMiB.push((memory.heapUsed + memory.external) / (1024 * 1024));
 }
-console.log(JSON.stringify({ rssMiB, jsMiB, runs, failures, trimmed }));
+console.log(JSON.stringify({ rssMiB, untrimmedMiB, jsMiB, runs, failures, trimmed }));
