@@ -11,6 +11,13 @@
  *   them (top level, and up to two objects deep, e.g. `req.headers.authorization`).
  *   Code should log a key's id, never the key; redaction is the net under
  *   that rule, not the rule.
+ * - Lines go to stdout synchronously, one write(2) each: a line logged is
+ *   in the pipe or file before the call returns, so a process killed with
+ *   SIGKILL, or one that crashes, leaves every line up to that moment. The
+ *   last lines before a crash are the ones an operator needs ("task
+ *   finished", a worker's exit); pino's default asynchronous stream could
+ *   lose them. A line costs one system call, against a request's hundreds
+ *   of microseconds.
  * - Nothing is written at import; `createLogger` is the only entry.
  */
 
@@ -47,7 +54,7 @@ export function createLogger(options: LoggerOptions): Logger {
     formatters: { level: (label: string) => ({ level: label }) },
     redact: { paths: [...redactedPaths], censor: redactionCensor },
   };
-  return options.destination === undefined ? pino(settings) : pino(settings, options.destination);
+  return pino(settings, options.destination ?? pino.destination({ dest: 1, sync: true }));
 }
 
 /** The logger for one request: every line it writes carries `request_id`. */

@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
 import { describe, expect, it } from 'vitest';
 
 import { createLogger, type LogLevel, redactionCensor, requestLogger } from '../../src/http/logger.js';
@@ -44,6 +48,25 @@ describe('createLogger', () => {
     expect(JSON.stringify(line)).not.toContain('vs-secret');
     const value = path.reduce<unknown>((at, name) => (at as Record<string, unknown>)[name], line);
     expect(value).toBe(redactionCensor);
+  });
+});
+
+describe('createLogger on stdout', () => {
+  const builtLogger = fileURLToPath(new URL('../../dist/http/logger.js', import.meta.url));
+
+  it('has every line on stdout before the call returns, so a process killed with SIGKILL keeps its last lines', () => {
+    if (!existsSync(builtLogger)) throw new Error('the child runs dist/: run `npm run build:ts` first');
+    const script = `
+      const { createLogger } = await import(${JSON.stringify(builtLogger)});
+      const logger = createLogger({ level: 'info' });
+      for (let i = 0; i < 2000; i += 1) logger.info({ i, padding: 'x'.repeat(200) }, 'line');
+      process.kill(process.pid, 'SIGKILL');
+    `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    expect(child.signal).toBe('SIGKILL');
+    const lines = child.stdout.split('\n').filter((line) => line !== '');
+    expect(lines).toHaveLength(2000);
+    expect(JSON.parse(lines.at(-1) as string)).toMatchObject({ msg: 'line', i: 1999 });
   });
 });
 
