@@ -7,11 +7,19 @@
 // (verify.mjs); a disagreement stops the suite before anything is timed.
 // Then it times the cases round-robin, `runs` rounds, so that every figure
 // of an input is measured beside its peers under the same load; ratios are
-// taken between medians of the same rounds. Every timed run starts with the
-// input in the page cache (read whole just before, untimed): this machine's
-// kernel evicts pages that sit idle (DAMON reclaim), which otherwise made
-// whichever contender came first after a long case read the file from disk
-// (one run of 1.12 s against 0.35 s for the same case).
+// taken between medians of the same rounds.
+//
+// Every timed run is a warm run, as hyperfine's --warmup makes it: this
+// machine's kernel evicts pages that sit idle (DAMON reclaim), so without
+// care a contender read from disk whatever had gone idle while the others
+// ran. Just before each timed run, untimed:
+//   - the same contender runs on the input's first 2 s (a stream copy, so
+//     the same codec and settings), which brings its program, libraries and
+//     decoder back into memory: vsnap's command line at 10 s on 1080p took
+//     0.31-0.38 s after the fps filter's 7 s run, 0.27-0.29 s after such a
+//     warm-up;
+//   - the input is read whole into the page cache (one run of 1.12 s
+//     against 0.35 s for the same case when the file had gone idle).
 //
 // A profile names the inputs, the contenders and the intervals:
 //   matrix   inputs × contenders × intervals (1 s and 10 s)
@@ -26,7 +34,7 @@ import {
 import { speedup, summarize } from './report.mjs';
 import { verifyAgreement } from './verify.mjs';
 import { freezeVsnapBuild } from './vsnap-build.mjs';
-import { describeVideo, ensureVideo, probeTimeline, videoSpec } from './video.mjs';
+import { describeVideo, ensureVideo, ensureWarmupClip, probeTimeline, videoSpec } from './video.mjs';
 
 const h264 = (height, gopSeconds, seconds) =>
   videoSpec({ codec: 'h264', width: (height * 16) / 9, height, fps: 30, gop: 30 * gopSeconds, seconds });
@@ -78,18 +86,16 @@ export async function runSuite({ repoRoot, profile, runs, log }) {
     for (const spec of profile.matrix) {
       const input = await prepare(spec, cacheDir, log);
       const cases = matrixCases(input, profile, vsnapRoot, repoRoot);
-      inputs.push(await measure({ input, cases, runs: matrixRuns, workDir, log }));
+      const warmups = matrixCases(input.warmup, profile, vsnapRoot, repoRoot);
+      inputs.push(await measure({ input, cases, warmups, runs: matrixRuns, workDir, log }));
     }
     const series = [];
     for (const spec of profile.lengths.videos) {
       const input = await prepare(spec, cacheDir, log);
       const interval = spec.seconds / profile.lengths.images;
-      const cases = [
-        { contender: vsnapContender(vsnapRoot, 'keyframe'), interval },
-        { contender: vsnapContender(vsnapRoot, 'exact'), interval },
-        { contender: ffmpegFpsContender(input.oracle), interval },
-      ];
-      series.push(await measure({ input, cases, runs: lengthRuns, workDir, log }));
+      const cases = lengthCases(input, interval, vsnapRoot);
+      const warmups = lengthCases(input.warmup, interval, vsnapRoot);
+      series.push(await measure({ input, cases, warmups, runs: lengthRuns, workDir, log }));
     }
     return { inputs, lengths: { images: profile.lengths.images, runs: lengthRuns, series } };
   } finally {
@@ -97,11 +103,22 @@ export async function runSuite({ repoRoot, profile, runs, log }) {
   }
 }
 
+/** The input of `spec` with its oracle, and `warmup`: the same for its first 2 s. */
 async function prepare(spec, cacheDir, log) {
   const { path, generated } = await ensureVideo(spec, cacheDir);
   if (generated) log(`generated ${spec.name} into bench/.cache/`);
-  const oracle = await probeTimeline(path);
-  return { spec, label: describeVideo(spec), path, oracle };
+  const label = describeVideo(spec);
+  const warmupPath = await ensureWarmupClip(path);
+  const warmup = { spec, label: `${label}, first 2 s`, path: warmupPath, oracle: await probeTimeline(warmupPath) };
+  return { spec, label, path, oracle: await probeTimeline(path), warmup };
+}
+
+function lengthCases(input, interval, vsnapRoot) {
+  return [
+    { contender: vsnapContender(vsnapRoot, 'keyframe'), interval },
+    { contender: vsnapContender(vsnapRoot, 'exact'), interval },
+    { contender: ffmpegFpsContender(input.oracle), interval },
+  ];
 }
 
 function matrixCases(input, profile, vsnapRoot, repoRoot) {
@@ -127,14 +144,17 @@ function matrixCases(input, profile, vsnapRoot, repoRoot) {
   return cases;
 }
 
-/** Verifies every case of one input, then times them round-robin; resolves the input's results. */
-async function measure({ input, cases, runs, workDir, log }) {
+/**
+ * Verifies every case of one input, then times them round-robin; resolves
+ * the input's results. `warmups[i]` is `cases[i]` on `input.warmup`.
+ */
+async function measure({ input, cases, warmups, runs, workDir, log }) {
   const label = (c) => `${c.contender.name} ${c.interval === null ? 'all keyframes' : `@ ${formatInterval(c.interval)}`}`;
-  const runCase = async (c) => {
+  const runCase = async (c, on = input) => {
     const outDir = join(workDir, 'out', `${c.contender.name}-${c.interval ?? 'all'}`.replace(/\W+/g, '-'));
     await rm(outDir, { recursive: true, force: true });
     await mkdir(outDir, { recursive: true });
-    return c.contender.run(input.path, c.interval, outDir);
+    return c.contender.run(on.path, c.interval, outDir);
   };
 
   // Peers: every exact contender against vsnap exact at its interval, vsnap
@@ -162,9 +182,10 @@ async function measure({ input, cases, runs, workDir, log }) {
   }
   const verification = reports.map((r) => r.lines[0]);
 
-  const timed = cases.map((c) => ({ ...c, runs: [], expected: verified.get(c).result.outputs.length }));
+  const timed = cases.map((c, i) => ({ ...c, warmup: warmups[i], runs: [], expected: verified.get(c).result.outputs.length }));
   for (let round = 1; round <= runs; round += 1) {
     for (const c of timed) {
+      await runCase(c.warmup, input.warmup);
       await readWhole(input.path);
       const result = await runCase(c);
       if (result.outputs.length !== c.expected) {

@@ -84,6 +84,23 @@ export async function ensureVideo(spec, cacheDir) {
   return { path, generated: true };
 }
 
+/**
+ * The first 2 s of the video at `path`, stream-copied beside it (same codec
+ * and settings, nothing re-encoded): what the suite runs a contender on,
+ * untimed, just before timing it on the whole video.
+ */
+export async function ensureWarmupClip(path) {
+  const clip = path.replace(/(\.\w+)$/, '-first-2s$1');
+  if (existsSync(clip)) return clip;
+  const partial = `${clip}.partial`;
+  await run([
+    'ffmpeg', '-hide_banner', '-loglevel', 'error', '-nostdin', '-y', '-i', path,
+    '-t', '2', '-map', '0:v:0', '-c', 'copy', '-f', path.endsWith('.webm') ? 'webm' : 'mp4', partial,
+  ]);
+  await rename(partial, clip);
+  return clip;
+}
+
 /** The service benchmarks' clip: 10 s of 1280x720 30 fps H.264 (GOP 60, 3 B-frames), generated once. */
 export async function ensureClip720p(cacheDir) {
   const path = join(cacheDir, 'testsrc2-noise-720p30-10s-g60-bf3.mp4');
