@@ -167,8 +167,13 @@ Decoder::Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel, 
   }
   // Streams of a container with a header are known once it is opened; the
   // others (MPEG-TS, FLV) appear only as packets are read, so the lane probes.
-  const bool streamsInHeader = (first.format_->ctx_flags & AVFMTCTX_NOHEADER) == 0;
-  format_ = input_->open(cancel_, !streamsInHeader);
+  // Asked of the lane's own context, just opened: a demuxer drops the flag
+  // once it has met its streams (FLV at its second, so an FLV with audio),
+  // as the first decoder's context, read through by the plan, may have.
+  format_ = input_->open(cancel_, false);
+  if ((format_->ctx_flags & AVFMTCTX_NOHEADER) != 0) {
+    Input::probeStreams(*format_);
+  }
   const int index = first.stream_->index;
   if (index >= static_cast<int>(format_->nb_streams)) {
     throw Error(ErrorCode::CorruptInput, input_->describe() + ": the video stream is missing when reopened");

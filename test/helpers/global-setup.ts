@@ -1,5 +1,6 @@
 /** Makes every test file once before the workers start, so that no two workers make the same one. */
 
+import { audioVideos } from './audio-videos.js';
 import { badInputSources } from './bad-inputs.js';
 import { fixtures } from './fixtures.js';
 import { indexVideos } from './index-videos.js';
@@ -8,5 +9,5 @@ import { rangeReadVideo } from './range-video.js';
 import { serviceVideos } from './service-videos.js';
 
 export default async function setup(): Promise<void> {
-  await makeAll([...fixtures, ...badInputSources, ...serviceVideos, ...indexVideos, rangeReadVideo]);
+  await makeAll([...fixtures, ...audioVideos, ...badInputSources, ...serviceVideos, ...indexVideos, rangeReadVideo]);
 }

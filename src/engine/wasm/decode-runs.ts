@@ -106,14 +106,34 @@ export class PacketIndex {
     const { packets, stream } = this.#probe;
     const position = keyTime === undefined ? -1 : this.#keyPositions.find((p) => (packets[p].pts ?? packets[p].dts) === keyTime) ?? -1;
     if (position < 0 || position === this.#keyPositions[0]) return { position: 0, seekSeconds: undefined };
-    const key = packets[position];
-    const pts = key.pts ?? keyTime!;
+    const key = packets[this.#seekPosition(position)];
+    const pts = key.pts ?? key.dts ?? keyTime!;
     // MP4 seeks by dts, which is never above pts; the smaller one is right for both kinds of demuxer.
     const at = key.dts !== undefined && key.dts < pts ? key.dts : pts;
     const seconds = (Number(at) * stream.timeBase.num) / stream.timeBase.den - stream.containerStart;
     // Floored to ffmpeg's microseconds so rounding never moves the seek past the keyframe.
     const micros = Math.floor(seconds * 1e6) + (stream.reorders ? dtsHeuristicMicros : 0);
     return { position, seekSeconds: Math.max(0, micros) / 1e6 };
+  }
+
+  /**
+   * The packet whose time a seek to the keyframe at `position` aims at: the
+   * keyframe's own, except in MPEG-PS. There a seek is a search on the
+   * packets' times, which lands on the packet that carries the keyframe's
+   * time, after the sequence header an MPEG-2 decoder needs first (it ends
+   * the packet before): the keyframe could not be decoded, and the run began
+   * at the next GOP (a file with an audio track, seen in
+   * test/engine/audio-streams.test.ts). So the seek aims at the last packet
+   * before the keyframe that has a time; reading on from there costs a few
+   * packets of the GOP before.
+   */
+  #seekPosition(position: number): number {
+    if (this.#probe.stream.container !== 'mpeg') return position;
+    const { packets } = this.#probe;
+    for (let before = position - 1; before >= 0; before -= 1) {
+      if (packets[before].pts !== undefined || packets[before].dts !== undefined) return before;
+    }
+    return position;
   }
 
   /** The select window of displayed frame `frameIndex`: up to, not including, halfway to each neighbour. */
