@@ -14,13 +14,17 @@
 // section from them (between its bench:begin and bench:end marks).
 //
 //   node bench/run.mjs [--quick] [--runs N] [--engine-only] [--no-readme]
+//   node bench/run.mjs --from bench/results/<ISO date>.json
 //
+// --from measures nothing: it writes docs/bench/ and README.md's section
+// again from a results file of an earlier run (after a hand edit of
+// README.md lost the section, say).
 // --quick runs the short `ci` profile and the quick HTTP benchmark, and
 // leaves README.md and docs/bench/ alone: a smoke run, not figures to quote.
 // bench/load.mjs (minutes of mixed traffic) and bench/engine.mjs (issue 2's
 // fixed comparison) are run on their own.
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -43,12 +47,20 @@ const { values: args } = parseArgs({
     runs: { type: 'string' },
     'engine-only': { type: 'boolean', default: false },
     'no-readme': { type: 'boolean', default: false },
+    from: { type: 'string' },
   },
   strict: true,
 });
 const profile = args.quick ? profiles.ci : profiles.full;
 const runs = args.runs === undefined ? undefined : Number(args.runs);
 if (runs !== undefined && !(Number.isInteger(runs) && runs >= 1)) throw new Error(`Expected a positive integer for --runs but received ${args.runs}`);
+
+if (args.from !== undefined) {
+  const results = JSON.parse(await readFile(args.from, 'utf8'));
+  await writeDocs(results, markdownReport(results), drawChart(results));
+  console.error(`updated docs/bench/report.md, docs/bench/chart.svg and the performance section of README.md from ${args.from}`);
+  process.exit(0);
+}
 
 assertGnuTime();
 assertVsnapBuilt(repoRoot);
@@ -83,13 +95,18 @@ await writeFile(`${stem}.md`, report);
 await writeFile(`${stem}.svg`, chart);
 log(`results: ${relative(repoRoot, stem)}.{json,md,svg}`);
 if (!args.quick && !args['no-readme']) {
-  await mkdir(docsDir, { recursive: true });
-  await copyFile(`${stem}.svg`, join(docsDir, 'chart.svg'));
-  await writeFile(join(docsDir, 'report.md'), report);
-  await updateReadme(results);
+  await writeDocs(results, report, chart);
   log('updated docs/bench/report.md, docs/bench/chart.svg and the performance section of README.md');
 }
 console.log(report);
+
+/** docs/bench/report.md and chart.svg, and README.md's performance section, from these results. */
+async function writeDocs(r, report, chart) {
+  await mkdir(docsDir, { recursive: true });
+  await writeFile(join(docsDir, 'chart.svg'), chart);
+  await writeFile(join(docsDir, 'report.md'), report);
+  await updateReadme(r);
+}
 
 /** Runs another benchmark of bench/ as a child process; resolves the results file it wrote. */
 async function childBenchmark(name, argv) {
