@@ -2,8 +2,10 @@
 // both sampling modes, as the addon runs them (scripts/fuzz.sh builds it
 // with AddressSanitizer and UndefinedBehaviorSanitizer).
 //
-// Each input is planned and decoded three times: exact mode from a scan,
-// keyframe mode planned from the index where the container has one, and
+// Each input is planned and decoded three times: exact mode from a scan, on
+// two lanes (the second reopens the input as the addon's lane threads do,
+// taking turns here), keyframe mode planned from the index where the
+// container has one, and
 // exact mode from the index too, at an interval sparse enough for the index
 // to be used on the seeds (a dense exact plan scans). A
 // vsnap::Error is the expected end of damaged data; anything else (a crash,
@@ -43,17 +45,35 @@ constexpr int64_t kMaxTargets = 100000;
 constexpr int64_t kMaxPixels = 8192 * 8192;
 
 void extract(const uint8_t* data, size_t size, vsnap::SamplingMode mode, vsnap::Planning planning,
-             double interval = kInterval) {
+             double interval = kInterval, int lanes = 1) {
   const std::atomic<bool> cancel{false};
   try {
-    vsnap::Decoder decoder(std::make_unique<vsnap::MemoryInput>(data, size), &cancel,
-                           vsnap::StreamProbe::WhereHeaderFallsShort);
-    std::shared_ptr<vsnap::Work> work = decoder.plan(mode, interval, planning, kMaxTargets);
+    vsnap::Decoder first(std::make_unique<vsnap::MemoryInput>(data, size), &cancel,
+                         vsnap::StreamProbe::WhereHeaderFallsShort);
+    std::shared_ptr<vsnap::Work> work = first.plan(mode, interval, planning, kMaxTargets);
     work->maxPixels = kMaxPixels;
-    decoder.start(work, false);
-    std::vector<uint8_t> rgb(decoder.frameBytes());
+    std::vector<vsnap::Decoder*> decoders{&first};
+    std::vector<std::unique_ptr<vsnap::Decoder>> others;
+    for (int lane = 1; lane < lanes; ++lane) {
+      others.push_back(first.openLane(std::make_unique<vsnap::MemoryInput>(data, size)));
+      decoders.push_back(others.back().get());
+    }
+    for (vsnap::Decoder* decoder : decoders) {
+      decoder->start(work, false);
+    }
+    std::vector<uint8_t> rgb(first.frameBytes());
     vsnap::OutputFrame out;
-    for (int i = 0; i < maxOutputs && decoder.next(rgb.data(), rgb.size(), out); ++i) {
+    // The lanes take turns until each has no segment left.
+    int outputs = 0;
+    while (outputs < maxOutputs && !decoders.empty()) {
+      for (auto it = decoders.begin(); it != decoders.end() && outputs < maxOutputs;) {
+        if ((*it)->next(rgb.data(), rgb.size(), out)) {
+          ++outputs;
+          ++it;
+        } else {
+          it = decoders.erase(it);
+        }
+      }
     }
   } catch (const vsnap::Error&) {
     // A documented refusal of bad data.
@@ -83,7 +103,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) {
     return 0;
   }
-  extract(data, size, vsnap::SamplingMode::Exact, vsnap::Planning::Scan);
+  extract(data, size, vsnap::SamplingMode::Exact, vsnap::Planning::Scan, kInterval, 2);
   extract(data, size, vsnap::SamplingMode::Keyframe, vsnap::Planning::IndexWhereExact);
   extract(data, size, vsnap::SamplingMode::Exact, vsnap::Planning::IndexWhereExact, kSparseInterval);
   return 0;
