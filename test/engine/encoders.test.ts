@@ -9,7 +9,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { encoders } from '../../src/encode/encoders.js';
-import { shutdown, type ImageFormat } from '../../src/index.js';
+import { SnapshotRun } from '../../src/engine/snapshot.js';
+import { shutdown, type ImageFormat, type Snapshot } from '../../src/index.js';
+import { resolveInput, resolveSnapshotOptions } from '../../src/options.js';
 import { fixtureNamed } from '../helpers/fixtures.js';
 import { fixturePath } from '../helpers/made-file.js';
 import { collect } from '../helpers/snapshot-run.js';
@@ -33,6 +35,19 @@ describe.each(formats)('as %s', (format) => {
       expect(output.data.equals(other.data), `output ${i}`).toBe(true);
     });
   });
+});
+
+it('gives the same images when lanes decode into frames the inline encoder is done with', async () => {
+  const input = await fixturePath(fixtureNamed('mp4-h264'));
+  const options = { interval: 0.1, format: 'png', mode: 'exact' } as const;
+  const workers = await collect(input, { ...options, encoder: 'workers' });
+  // Two lanes and two frames alive at most: every frame after the first two is one an encode gave back.
+  const run = new SnapshotRun(resolveInput(input), resolveSnapshotOptions({ ...options, encoder: 'inline' }), { lanes: 2, maxInFlight: 2 });
+  const inline: Snapshot[] = [];
+  for await (const output of run) inline.push(output);
+  expect(workers.outputs.length).toBeGreaterThan(30);
+  expect(inline.map((o) => o.frameIndex)).toEqual(workers.outputs.map((o) => o.frameIndex));
+  inline.forEach((output, i) => expect(output.data.equals(workers.outputs[i]!.data), `output ${i}`).toBe(true));
 });
 
 describe.each(Object.keys(encoders) as (keyof typeof encoders)[])('the %s encoder', (name) => {
