@@ -76,12 +76,18 @@ fi
 [ "$build_only" = 0 ] || exit 0
 
 # Seeds: 64x48, 1 s at 10 fps, two GOPs, each container and codec the service accepts.
+# `seed --audio NAME EXT ...` adds a 1 s tone as a second stream.
 seed() {
+  local audio=()
+  if [ "$1" = --audio ]; then
+    audio=(-f lavfi -i sine=frequency=440:duration=1 -map 0:v -map 1:a -shortest)
+    shift
+  fi
   local name="$1" ext="$2"; shift 2
   local dir="$out/seeds/$name"
   [ -n "$(ls -A "$dir" 2>/dev/null)" ] && return
   mkdir -p "$dir"
-  ffmpeg -v error -y -f lavfi -i testsrc2=size=64x48:rate=10:duration=1 "$@" "$dir/seed.$ext" ||
+  ffmpeg -v error -y -f lavfi -i testsrc2=size=64x48:rate=10:duration=1 "${audio[@]}" "$@" "$dir/seed.$ext" ||
     echo "fuzz: this FFmpeg cannot make the $name seed; its corpus starts from the regressions only"
 }
 seed mp4 mp4 -c:v libx264 -bf 2 -g 5 -pix_fmt yuv420p
@@ -100,21 +106,12 @@ seed ts ts -c:v libx264 -bf 2 -g 5 -pix_fmt yuv420p
 seed mpg mpg -c:v mpeg2video -bf 2 -g 5
 # With an audio track, as most real files have: the demuxers interleave it,
 # and probing the streams opens its decoder.
-seed_av() {
-  local name="$1" ext="$2"; shift 2
-  local dir="$out/seeds/$name"
-  [ -n "$(ls -A "$dir" 2>/dev/null)" ] && return
-  mkdir -p "$dir"
-  ffmpeg -v error -y -f lavfi -i testsrc2=size=64x48:rate=10:duration=1 -f lavfi -i sine=frequency=440:duration=1 \
-    -map 0:v -map 1:a "$@" -shortest "$dir/seed.$ext" ||
-    echo "fuzz: this FFmpeg cannot make the $name seed; its corpus starts from the regressions only"
-}
-seed_av avi-mp3 avi -c:v mpeg4 -bf 2 -g 5 -c:a libmp3lame
-seed_av flv-aac flv -c:v libx264 -bf 2 -g 5 -pix_fmt yuv420p -c:a aac
-seed_av ts-ac3 ts -c:v libx264 -bf 2 -g 5 -pix_fmt yuv420p -c:a ac3
-seed_av mpg-mp2 mpg -c:v mpeg2video -bf 2 -g 5 -c:a mp2
-seed_av wmv-wma wmv -c:v wmv2 -g 5 -c:a wmav2
-seed_av ogv-vorbis ogv -c:v libtheora -g 5 -c:a libvorbis
+seed --audio avi-mp3 avi -c:v mpeg4 -bf 2 -g 5 -c:a libmp3lame
+seed --audio flv-aac flv -c:v libx264 -bf 2 -g 5 -pix_fmt yuv420p -c:a aac
+seed --audio ts-ac3 ts -c:v libx264 -bf 2 -g 5 -pix_fmt yuv420p -c:a ac3
+seed --audio mpg-mp2 mpg -c:v mpeg2video -bf 2 -g 5 -c:a mp2
+seed --audio wmv-wma wmv -c:v wmv2 -g 5 -c:a wmav2
+seed --audio ogv-vorbis ogv -c:v libtheora -g 5 -c:a libvorbis
 
 share=$(( seconds / ${#containers[@]} ))
 [ "$share" -ge 1 ] || share=1
