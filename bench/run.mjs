@@ -134,6 +134,7 @@ function markdownReport(r) {
     + 'before anything is timed. The cases of one video are timed round-robin, so every ratio compares runs made under the same load. '
     + 'Every timed run is a warm run: just before it, untimed, the same contender runs on the video\'s first 2 s and the video is read '
     + 'into the page cache, so no contender reads from disk what went idle while the others ran. '
+    + clearedSentence(machine.clearedEnvironment)
     + 'The "library call" rows are the exception: they time one call inside a process that has made one already '
     + '(vsnap\'s `snapshotToFiles()`, the PyAV script\'s extraction), the cost per video of a program that has the library loaded; '
     + 'their peak RSS is the whole process\'s.', '');
@@ -181,6 +182,16 @@ function markdownReport(r) {
   for (const ratio of r.ratios) lines.push(`| ${ratio.name} | ${ratio.video} | ${ratio.value.toFixed(2)}× |`);
   lines.push('');
   return `${lines.join('\n')}\n`;
+}
+
+/** What the contenders' environment lacked of the caller's, and the cost measured in this run; '' when nothing was cleared. */
+function clearedSentence(cleared) {
+  if (cleared === undefined) return '';
+  const { variables, nodeStartMs } = cleared;
+  return `Contenders run without ${variables.map((name) => `\`${name}\``).join(', ')}, which this machine's environment sets: `
+    + 'Node reads the certificates it names at every start, before any JavaScript runs (`node -e 0` took '
+    + `${nodeStartMs.inherited} ms with it and ${nodeStartMs.cleared} ms without, median of 7), a cost only vsnap's command line would pay, `
+    + 'for TLS connections no contender makes. ';
 }
 
 function queueLines(queue) {

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import { run } from './process.mjs';
+import { CLEARED_VARIABLES, run, runMeasured } from './process.mjs';
 
 export function machineState() {
   return { loadAverage: os.loadavg(), freeMemMiB: Math.round(os.freemem() / 2 ** 20) };
@@ -23,5 +23,24 @@ export async function versions(packageRoot, { opencv = false } = {}) {
     ffmpeg: (await firstLine(['ffmpeg', '-version'])).match(/^ffmpeg version (\S+)/)?.[1],
     pyav: await firstLine(['/usr/bin/python3', '-c', 'import av, PIL; print(f"PyAV {av.__version__}, Pillow {PIL.__version__}")']),
     ...(opencv ? { opencv: await firstLine(['/usr/bin/python3', '-c', 'import cv2; print(cv2.__version__)']) } : {}),
+    clearedEnvironment: await clearedEnvironment(),
   };
+}
+
+/**
+ * The variables of CLEARED_VARIABLES the caller had set, and what they cost:
+ * the wall time of `node -e 0`, median of 7 runs each, with the caller's
+ * environment and with the one contenders get. undefined when none was set.
+ */
+export async function clearedEnvironment() {
+  const set = CLEARED_VARIABLES.filter((name) => process.env[name] !== undefined);
+  if (set.length === 0) return undefined;
+  const median = async (env) => {
+    const times = [];
+    for (let i = 0; i < 7; i++) times.push((await runMeasured([process.execPath, '-e', '0'], env ? { env } : {})).wallMs);
+    return times.sort((a, b) => a - b)[3];
+  };
+  const inheritedMs = await median({ ...process.env });
+  const clearedMs = await median();
+  return { variables: set, nodeStartMs: { inherited: Math.round(inheritedMs), cleared: Math.round(clearedMs) } };
 }

@@ -17,10 +17,26 @@ export function assertGnuTime() {
   }
 }
 
+// Variables of the caller's environment that no contender gets. Node reads
+// the certificates NODE_EXTRA_CA_CERTS names at every start, before any
+// JavaScript runs: set to a system bundle (as some shells and containers set
+// it, this machine's among them) it adds 30 to 60 ms to every Node process,
+// here to `vsnap extract` and to no other contender. No contender makes a
+// TLS connection. The report says when one was set, with its measured cost
+// (clearedEnvironment() in machine.mjs).
+export const CLEARED_VARIABLES = ['NODE_EXTRA_CA_CERTS'];
+
+/** The environment every command of the benchmark runs in: the caller's, less CLEARED_VARIABLES. */
+export function contenderEnvironment() {
+  const env = { ...process.env };
+  for (const name of CLEARED_VARIABLES) delete env[name];
+  return env;
+}
+
 /** Runs argv to completion; rejects with the command and its stderr tail when it fails. */
-export function run(argv, { cwd } = {}) {
+export function run(argv, { cwd, env = contenderEnvironment() } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const stdout = [];
     const stderr = [];
     child.stdout.on('data', (chunk) => stdout.push(chunk));
