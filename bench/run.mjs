@@ -134,10 +134,10 @@ function markdownReport(r) {
     + 'before anything is timed. The cases of one video are timed round-robin, so every ratio compares runs made under the same load. '
     + 'Every timed run is a warm run: just before it, untimed, the same contender runs on the video\'s first 2 s and the video is read '
     + 'into the page cache, so no contender reads from disk what went idle while the others ran. '
-    + clearedSentence(machine.clearedEnvironment)
     + 'The "library call" rows are the exception: they time one call inside a process that has made one already '
     + '(vsnap\'s `snapshotToFiles()`, the PyAV script\'s extraction), the cost per video of a program that has the library loaded; '
-    + 'their peak RSS is the whole process\'s.', '');
+    + 'their peak RSS is the whole process\'s. '
+    + clearedSentence(machine.clearedEnvironment), '');
   lines.push('![vsnap against its peers](chart.svg)', '');
   lines.push('## Targets', '');
   lines.push('| target | measured | result |', '|---|---|---|');
