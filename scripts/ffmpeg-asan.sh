@@ -10,8 +10,16 @@
 # Installs into build/ffmpeg-asan (lib/, include/, lib/pkgconfig/; build
 # tree in build/ffmpeg-asan/src). Only what vsnap reads is built: the
 # demuxers of its format whitelist (native/core/Input.cpp), the video
-# decoders and parsers of the containers it accepts (no AV1: libdav1d is not
-# linked here), the file protocol and swscale.
+# decoders of the containers it accepts (no AV1: libdav1d is not linked
+# here), the file protocol and swscale; and the decoders that probing a
+# stream (`avformat_find_stream_info`) opens when a file, or a mutated
+# header, names them: the audio codecs of those containers, their other
+# video codecs, their subtitle formats; every parser.
+#
+# FFmpeg is also built with libFuzzer's coverage instrumentation
+# (-fsanitize=fuzzer-no-link): the fuzzer then keeps an input that reaches
+# new code in a demuxer or a decoder, not only in vsnap's own, and steers
+# its mutations there.
 #
 # Assembly stays on, as in Debian's build: it sets the alignment of frame
 # strides and av_malloc (64 bytes with AVX-512, 8 and 16 without), so buffer
@@ -28,6 +36,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 prefix=$PWD/build/ffmpeg-asan
+script=$PWD/scripts/ffmpeg-asan.sh
 source_dir=${FFMPEG_SOURCE_DIR:-$PWD/build/ffmpeg-source}
 # The version of the library vsnap links, e.g. 7:5.1.9-0+deb12u1.
 debian_version=$(dpkg-query -W -f='${source:Version}' libavcodec-dev)
@@ -80,7 +89,7 @@ while read -r patch; do
   patch -d "$work" -p1 -s < "$work/debian/patches/$patch"
 done < "$work/debian/patches/series"
 
-sanitize=(-fsanitize=address,undefined -fno-omit-frame-pointer)
+sanitize=(-fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer)
 start=$SECONDS
 cd "$work"
 # --disable-optimizations keeps configure's -O3 out, so the -O1 below holds.
@@ -95,8 +104,13 @@ nice -n 10 ./configure \
   --enable-protocol=file \
   --enable-demuxer=mov,matroska,avi,flv,live_flv,mpegts,mpegps,asf,ogg,mp3,wav,flac,aac \
   --enable-decoder=h264,hevc,mpeg4,msmpeg4v1,msmpeg4v2,msmpeg4v3,vp8,vp9,flv,h263,h263p,h263i,mpeg1video,mpeg2video \
-  --enable-parser=h264,hevc,mpeg4video,vp8,vp9,h263,mpegvideo \
+  --enable-decoder='wmv*,vc1,theora,vp3,vp6*,mjpeg,h261,huffyuv,ffv1,dvvideo,rawvideo,cinepak,msvideo1,svq*,rv*,prores,dnxhd' \
+  --enable-decoder='aac*,ac3*,eac3*,mp1*,mp2*,mp3*,wma*,vorbis,opus,flac,alac,pcm_*,adpcm_*,dca,truehd,mlp,amr*,nellymoser,gsm*,qdm2,cook,atrac*,ra_*,speex,tta,wavpack,ape' \
+  --enable-decoder='ass,ssa,srt,subrip,dvdsub,dvbsub,xsub,mov_text,text,webvtt' \
+  --enable-parsers \
   --enable-swscale --enable-swresample
 nice -n 10 make -j2
 make install
+# scripts/fuzz.sh builds again when this script has changed since.
+sha1sum "$script" | cut -d' ' -f1 > "$prefix/built-by"
 echo "ffmpeg-asan: built in $(( SECONDS - start )) s into $prefix"

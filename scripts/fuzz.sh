@@ -8,7 +8,8 @@
 # By default the fuzzer links Debian's FFmpeg, which is not instrumented: a
 # bad write inside it shows only when it corrupts the allocator's records.
 # --asan-ffmpeg links FFmpeg built with the same sanitizers instead
-# (build/ffmpeg-asan, made by scripts/ffmpeg-asan.sh when missing, minutes),
+# (build/ffmpeg-asan, made by scripts/ffmpeg-asan.sh when missing or when
+# that script has changed since, about 10 minutes),
 # so that ASan reports the first bad access inside FFmpeg with its stack;
 # with VSNAP_FUZZ_CPUFLAGS=0 in the environment FFmpeg runs its C functions,
 # which ASan checks, rather than its assembly, which it cannot.
@@ -56,7 +57,11 @@ sources=(native/core/*.cpp native/core/*.h native/fuzz/extract_fuzzer.cpp)
 ffmpeg_libs=(libavformat libavcodec libswscale libavutil)
 if [ "$asan_ffmpeg" = 1 ]; then
   ffmpeg_prefix=build/ffmpeg-asan
-  [ -f "$ffmpeg_prefix/lib/libavcodec.a" ] || bash scripts/ffmpeg-asan.sh
+  # Built again when scripts/ffmpeg-asan.sh has changed since (its hash in built-by).
+  if [ ! -f "$ffmpeg_prefix/lib/libavcodec.a" ] ||
+     [ "$(cat "$ffmpeg_prefix/built-by" 2>/dev/null)" != "$(sha1sum scripts/ffmpeg-asan.sh | cut -d' ' -f1)" ]; then
+    bash scripts/ffmpeg-asan.sh
+  fi
   fuzzer=$out/extract_fuzzer_asan_ffmpeg
   sources+=("$ffmpeg_prefix"/lib/*.a)
   # Only these .pc files, not Debian's; --static adds the libraries the archives need (-lm, -lz, -pthread...).
