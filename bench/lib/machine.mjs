@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import { CLEARED_VARIABLES, run, runMeasured } from './process.mjs';
+import { CLEARED_VARIABLES, contenderEnvironment, run, runMeasured } from './process.mjs';
 
 export function machineState() {
   return { loadAverage: os.loadavg(), freeMemMiB: Math.round(os.freemem() / 2 ** 20) };
@@ -37,10 +37,10 @@ export async function clearedEnvironment() {
   if (set.length === 0) return undefined;
   const median = async (env) => {
     const times = [];
-    for (let i = 0; i < 7; i++) times.push((await runMeasured([process.execPath, '-e', '0'], env ? { env } : {})).wallMs);
+    for (let i = 0; i < 7; i++) times.push((await runMeasured([process.execPath, '-e', '0'], { env })).wallMs);
     return times.sort((a, b) => a - b)[3];
   };
-  const inheritedMs = await median({ ...process.env });
-  const clearedMs = await median();
+  const inheritedMs = await median(process.env);
+  const clearedMs = await median(contenderEnvironment());
   return { variables: set, nodeStartMs: { inherited: Math.round(inheritedMs), cleared: Math.round(clearedMs) } };
 }
