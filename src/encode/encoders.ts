@@ -16,7 +16,7 @@ export const encoderChoices = ['workers', 'inline'] as const;
 export type EncoderChoice = (typeof encoderChoices)[number];
 
 export interface Encoder {
-  /** Gets ready now, so that start-up overlaps the caller's own work. */
+  /** Gets ready now, so that start-up overlaps the decoding the run has just started. */
   start(): void;
   /** Takes the frame (the caller must not touch it again); rejects with VSNAP_INTERNAL. */
   encode(task: EncodeTask): Promise<Buffer>;

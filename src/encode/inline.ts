@@ -12,7 +12,7 @@ type SharpEncode = typeof import('./sharp-encode.js');
 
 let loading: Promise<SharpEncode> | undefined;
 
-/** Loads sharp now, on this thread, between the caller's awaits (e.g. while the input opens). */
+/** Loads sharp now, on this thread, between the caller's awaits (while the lanes decode). */
 export function startInlineEncoder(): void {
   if (loading !== undefined) return;
   loading = import('./sharp-encode.js');
