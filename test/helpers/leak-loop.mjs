@@ -1,5 +1,6 @@
-// The child process of test/engine/leaks.test.ts (run with --expose-gc):
-//   node --expose-gc leak-loop.mjs BACKEND ROUNDS INPUT...
+// The child process of test/engine/leaks.test.ts (run with --expose-gc, and
+// --max-semi-space-size=1: see the test for why):
+//   node --expose-gc --max-semi-space-size=1 leak-loop.mjs BACKEND ROUNDS INPUT...
 // Extracts from every input in both modes and both formats, ROUNDS times;
 // after each round stops the worker pools, collects garbage, returns the
 // memory the C allocator holds free to the system (trimMemory) and notes the
