@@ -2,8 +2,8 @@
 // wrote them) into dist/vsnap-cli.js and its chunks, which bin/vsnap runs:
 // `vsnap extract` then loads 7 of vsnap's modules instead of about 40, and
 // the modules of `serve` and `worker` stay in chunks of their own, loaded by
-// those commands only. Importing the command line took 10 ms instead of 24
-// on this machine, about 15 ms of each `vsnap extract`. Packages stay
+// those commands only. Importing the command line took 14-19 ms instead of
+// 29-36 on this machine (README, CLI section). Packages stay
 // external: they load from node_modules as they would from dist/. The
 // bundle sits in dist/ beside the modules, where packageRoot() and the
 // worker-file lookups expect their caller to be. Run by `npm run build:ts`,

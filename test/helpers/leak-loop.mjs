@@ -7,14 +7,17 @@
 // resident memory and the memory JavaScript holds (V8's heap, and external
 // memory: Buffers and ArrayBuffers, the inputs and frames among them).
 // Prints one JSON line: { rssMiB: [...], untrimmedMiB: [...], jsMiB: [...],
-// runs, failures, trimmed } (untrimmedMiB: the resident memory just before
-// each trim; trimmed: the rounds after which trimMemory returned memory).
+// newSpaceMiB: [...], runs, failures, trimmed } (untrimmedMiB: the resident
+// memory just before each trim; newSpaceMiB: the resident size of V8's young
+// generation; trimmed: the rounds after which trimMemory returned memory).
+import { getHeapSpaceStatistics } from 'node:v8';
 import { snapshot, shutdown, trimMemory } from '../../dist/index.js';
 
 const [backend, roundsText, ...inputs] = process.argv.slice(2);
 const rounds = Number(roundsText);
 const rssMiB = [];
 const jsMiB = [];
+const newSpaceMiB = [];
 let runs = 0;
 let failures = 0;
 let trimmed = 0;
@@ -50,5 +53,7 @@ for (let round = 0; round < rounds; round++) {
   const memory = process.memoryUsage();
   rssMiB.push(memory.rss / (1024 * 1024));
   jsMiB.push((memory.heapUsed + memory.external) / (1024 * 1024));
+  const newSpace = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
+  newSpaceMiB.push((newSpace?.physical_space_size ?? 0) / (1024 * 1024));
 }
-console.log(JSON.stringify({ rssMiB, untrimmedMiB, jsMiB, runs, failures, trimmed }));
+console.log(JSON.stringify({ rssMiB, untrimmedMiB, jsMiB, newSpaceMiB, runs, failures, trimmed }));
