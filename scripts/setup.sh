@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 # node-gyp builds find Node's headers here even without root's npm config.
 export npm_config_nodedir="${npm_config_nodedir:-/usr}"
 
-packages=(ffmpeg libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
+packages=(ffmpeg libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libjpeg62-turbo-dev
           pkg-config cmake make g++ python3 python3-av python3-pil python3-opencv time curl redis-server)
 missing=()
 for pkg in "${packages[@]}"; do
@@ -36,12 +36,12 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
-native_libs=(libavformat libavcodec libswscale libavutil)
+native_libs=(libavformat libavcodec libswscale libavutil libjpeg)
 if [ "${VSNAP_SETUP_NATIVE:-1}" = 0 ]; then
   echo "setup: skipping the native addon (VSNAP_SETUP_NATIVE=0); vsnap will decode with the wasm backend"
   rm -rf build
 elif ! command -v pkg-config >/dev/null || ! pkg-config --exists "${native_libs[@]}"; then
-  echo "setup: the FFmpeg development libraries (${native_libs[*]}) are missing, so the native addon is not built;" \
+  echo "setup: the development libraries (${native_libs[*]}) are missing, so the native addon is not built;" \
        "vsnap will decode with the slower wasm backend"
 elif ! { echo "setup: building the native addon" && npm run --silent build:native; }; then
   echo "setup: the native addon did not build (see above); vsnap will decode with the slower wasm backend"

@@ -33,7 +33,7 @@ export type { ImageFormat, ProbeOptions, SamplingMode, SnapshotInput, SnapshotOp
 export type { DecodeStats, Snapshot, SnapshotPlan, SnapshotRun } from './engine/snapshot.js';
 export type { PlannedVideoInfo, VideoInfo } from './engine/video-info.js';
 export type { BackendChoice, BackendName } from './engine/backend.js';
-export type { EncoderChoice } from './encode/encoders.js';
+export type { EncoderChoice, EncoderName } from './encode/encoders.js';
 export { reportBackend, type BackendReport } from './engine/loader.js';
 export { defaultLimits, limitEnv, type Limits } from './limits.js';
 export type { SnapshotFile, SnapshotFilesResult } from './snapshot-files.js';

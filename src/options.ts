@@ -42,10 +42,14 @@ export interface SnapshotOptions {
   /** Any of maxDuration (s), maxPixels, maxTargets; each defaults to its variable, else to defaultLimits (limits.ts). */
   limits?: Partial<Limits>;
   /**
-   * 'workers': encode on vsnap's pool of worker threads, started on first
-   * use and kept for later runs; 'inline': encode with sharp loaded on the
-   * calling thread, with no threads to start, for a process that makes one
-   * run (the CLI does). Default 'workers'.
+   * Where images are encoded. 'native': JPEGs by the native addon
+   * (libjpeg-turbo, on Node's thread pool beside the decode lanes; nothing
+   * to load or start), for JPEG on the native backend only. 'workers': sharp
+   * on vsnap's pool of worker threads, started on first use and kept for
+   * later runs. 'inline': sharp loaded on the calling thread, with no
+   * threads to start, for a process that makes one run. 'auto': 'native'
+   * where it applies (JPEG from the native backend), else 'workers'. The
+   * native encoder and sharp write the same pixels. Default 'auto'.
    */
   encoder?: EncoderChoice;
 }
@@ -74,7 +78,7 @@ export const defaultSnapshotOptions: Readonly<Omit<ResolvedSnapshotOptions, 'sig
   mode: 'exact',
   quality: 80,
   compression: 3,
-  encoder: 'workers',
+  encoder: 'auto',
 });
 
 const optionKeys: readonly (keyof SnapshotOptions)[] = [
@@ -114,8 +118,17 @@ export function resolveSnapshotOptions(options: unknown, nameOf: OptionNamer = a
     signal: checkSignal(given.signal, nameOf('signal')),
     backend: checkBackend(given.backend, nameOf('backend')),
     limits: resolveLimits(given.limits, nameOf('limits')),
-    encoder: checkChoice(given.encoder, nameOf('encoder'), encoderChoices, defaultSnapshotOptions.encoder),
+    encoder: checkEncoder(given.encoder, given.format, nameOf('encoder')),
   };
+}
+
+/** The native encoder writes JPEG only; with format 'png' it is refused by name rather than replaced. */
+function checkEncoder(value: unknown, format: unknown, name: string): EncoderChoice {
+  const encoder = checkChoice(value, name, encoderChoices, defaultSnapshotOptions.encoder);
+  if (encoder === 'native' && format === 'png') {
+    throw invalidOption(name, "'auto', 'workers' or 'inline' with format 'png' (the native encoder writes JPEG only)", value);
+  }
+  return encoder;
 }
 
 /** Validates probe()'s options: only `backend`. */

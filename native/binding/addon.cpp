@@ -1,5 +1,5 @@
-// The N-API face of the core: probe(input), class Extractor, versions(),
-// trimMemory().
+// The N-API face of the core: probe(input), class Extractor,
+// encodeJpeg(frame, ...), versions(), trimMemory().
 // Arguments are checked only for the invariants the core relies on; option
 // validation with user-facing messages happens in TypeScript before this.
 #include <napi.h>
@@ -38,6 +38,31 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+// encodeJpeg(frame, width, height, rotation, quality): the checks here are
+// the worker's invariants; TypeScript validated the options before.
+Napi::Value EncodeJpeg(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsArrayBuffer() || !info[1].IsNumber() || !info[2].IsNumber() || !info[3].IsNumber() ||
+      !info[4].IsNumber()) {
+    return rejected(env, "encodeJpeg: expected (ArrayBuffer, width, height, rotation, quality)", "VSNAP_INTERNAL");
+  }
+  Napi::ArrayBuffer frame = info[0].As<Napi::ArrayBuffer>();
+  JpegRequest request;
+  request.width = info[1].As<Napi::Number>().Int32Value();
+  request.height = info[2].As<Napi::Number>().Int32Value();
+  request.rotation = info[3].As<Napi::Number>().Int32Value();
+  request.quality = info[4].As<Napi::Number>().Int32Value();
+  if (request.width <= 0 || request.height <= 0 ||
+      frame.ByteLength() / 3 / static_cast<size_t>(request.width) < static_cast<size_t>(request.height)) {
+    return rejected(env, "encodeJpeg: the frame holds fewer than width * height * 3 bytes", "VSNAP_INTERNAL");
+  }
+  request.rgb = static_cast<const uint8_t*>(frame.Data());
+  auto* worker = new EncodeJpegWorker(env, frame, request);
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
 std::string versionText(unsigned version) {
   return std::to_string(AV_VERSION_MAJOR(version)) + "." + std::to_string(AV_VERSION_MINOR(version)) + "." +
          std::to_string(AV_VERSION_MICRO(version));
@@ -46,7 +71,7 @@ std::string versionText(unsigned version) {
 // The version of the contract in src/engine/binding.ts. Raise it with every
 // change of that contract, so that a stale build is refused by the loader
 // instead of failing later in the middle of a run.
-constexpr int kBindingVersion = 7;
+constexpr int kBindingVersion = 8;
 
 // Hands the memory the C allocator holds free back to the system: glibc
 // keeps what decoders, encoders and worker threads freed in its arenas, up
@@ -189,6 +214,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   av_log_set_level(level != nullptr ? std::atoi(level) : AV_LOG_QUIET);
   exports.Set("probe", Napi::Function::New(env, Probe, "probe"));
   exports.Set("versions", Napi::Function::New(env, Versions, "versions"));
+  exports.Set("encodeJpeg", Napi::Function::New(env, EncodeJpeg, "encodeJpeg"));
   exports.Set("trimMemory", Napi::Function::New(env, TrimMemory, "trimMemory"));
   exports.Set("Extractor", Extractor::define(env));
   return exports;

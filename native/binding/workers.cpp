@@ -204,6 +204,13 @@ Napi::Value NextWorker::result() {
   return out;
 }
 
+// ---- JPEG --------------------------------------------------------------------
+
+Napi::Value EncodeJpegWorker::result() {
+  // A copy into memory V8 accounts for; the encoded image is a few percent of the frame.
+  return Napi::Buffer<uint8_t>::Copy(Env(), bytes_.data.get(), bytes_.size);
+}
+
 // ---- conversions -------------------------------------------------------------
 
 Napi::Object videoInfoToJs(Napi::Env env, const VideoInfo& info) {

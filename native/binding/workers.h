@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "Decoder.h"
+#include "JpegEncoder.h"
 
 namespace vsnap::binding {
 
@@ -127,6 +128,23 @@ class NextWorker : public PromiseWorker {
   size_t destSize_;
   bool produced_ = false;
   OutputFrame frame_;
+};
+
+// Encodes one RGB24 frame as JPEG (JpegEncoder.h). The frame stays
+// referenced, and must stay unchanged, until the promise settles.
+class EncodeJpegWorker : public PromiseWorker {
+ public:
+  EncodeJpegWorker(Napi::Env env, Napi::ArrayBuffer frame, const JpegRequest& request)
+      : PromiseWorker(env), frameRef_(Napi::Persistent(frame)), request_(request) {}
+
+ protected:
+  void run() override { bytes_ = encodeJpeg(request_); }
+  Napi::Value result() override;
+
+ private:
+  Napi::Reference<Napi::ArrayBuffer> frameRef_;
+  JpegRequest request_;
+  JpegBytes bytes_;
 };
 
 Napi::Object videoInfoToJs(Napi::Env env, const VideoInfo& info);

@@ -104,8 +104,10 @@ async function runExtract({ values, positionals }: ParsedArgs, io: CliIo): Promi
 
 /**
  * The flags as library options, validated under their flag names. The
- * process makes this one run, so it encodes inline rather than start a pool
- * of worker threads to stop a moment later.
+ * process makes this one run, so nothing should start that it would stop a
+ * moment later: JPEGs come from the native addon, PNGs from sharp loaded on
+ * this thread rather than from a pool of worker threads. (Where the addon
+ * does not load, 'auto' gives JPEGs to that pool.)
  */
 function cliOptions(values: ParsedArgs['values']): ResolvedSnapshotOptions {
   const given = {
@@ -115,7 +117,7 @@ function cliOptions(values: ParsedArgs['values']): ResolvedSnapshotOptions {
     quality: numberOrText(values.quality),
     compression: numberOrText(values.compression),
     backend: values.backend,
-    encoder: 'inline',
+    encoder: values.format === 'png' ? 'inline' : 'auto',
   };
   return resolveSnapshotOptions(given, (key) => `--${key}`);
 }

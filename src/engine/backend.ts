@@ -14,6 +14,7 @@ import type {
   NativeOpenResult,
   NativeVideoInfo,
 } from './binding.js';
+import type { EncodeTask } from '../encode/task.js';
 
 export type BackendName = 'native' | 'wasm';
 
@@ -43,4 +44,10 @@ export interface Backend {
   readonly name: BackendName;
   probe(input: BackendInput): Promise<NativeVideoInfo>;
   createExtractor(input: BackendInput, options: ExtractorOptions): Extractor;
+  /**
+   * A JPEG encoder of the backend's own, where it has one (native: the
+   * addon's libjpeg-turbo); rejects with VSNAP_INTERNAL. Takes the frame as
+   * Encoder.encode does.
+   */
+  encodeJpeg?(task: EncodeTask): Promise<Buffer>;
 }

@@ -128,13 +128,20 @@ export interface NativeExtractor {
 }
 
 /** The contract version this file describes; the module reports its own in versions().binding. */
-export const bindingVersion = 7;
+export const bindingVersion = 8;
 
 export interface NativeBinding {
   versions(): { binding: number; avformat: string; avcodec: string; swscale: string };
   /** Returns the memory the C allocator holds free to the system (glibc's malloc_trim); whether any was. */
   trimMemory(): boolean;
   probe(input: NativeInput): Promise<NativeVideoInfo>;
+  /**
+   * Encodes a raw frame (`width * height * 3` bytes at least) as a baseline
+   * JPEG with libjpeg-turbo on Node's thread pool, turned `rotation`
+   * degrees clockwise: the pixels sharp writes with `optimiseCoding: false`.
+   * `frame` must not change until the promise settles.
+   */
+  encodeJpeg(frame: ArrayBuffer, width: number, height: number, rotation: number, quality: number): Promise<Buffer>;
   Extractor: new (
     input: NativeInput,
     /**

@@ -31,7 +31,7 @@ import { createWasmBackend } from './wasm/wasm-backend.js';
 
 const buildHint =
   'Build the native module with `npm run build:native` (needs cmake, a C++17 compiler and the FFmpeg ' +
-  'development libraries libavformat, libavcodec, libswscale and libavutil), ' +
+  'development libraries libavformat, libavcodec, libswscale and libavutil, and libjpeg), ' +
   'or set VSNAP_NATIVE_PATH to a built vsnap.node';
 
 type Outcome = { ok: true; backend: Backend; binding: NativeBinding; from: string } | { ok: false; error: VsnapError };
@@ -145,5 +145,5 @@ function loadNativeBinding(attempts: LoadAttempt[]): { binding: NativeBinding; f
 
 function missingExports(loaded: unknown): string[] {
   const exports = (typeof loaded === 'object' && loaded !== null ? loaded : {}) as Record<string, unknown>;
-  return (['versions', 'probe', 'Extractor', 'trimMemory'] as const).filter((name) => typeof exports[name] !== 'function');
+  return (['versions', 'probe', 'Extractor', 'encodeJpeg', 'trimMemory'] as const).filter((name) => typeof exports[name] !== 'function');
 }

@@ -4,6 +4,7 @@
  * throws or rejects with leaves here as a VsnapError with the same code.
  */
 
+import { encodeFailure, type EncodeTask } from '../encode/task.js';
 import { fromNative } from '../errors.js';
 import type { Backend, BackendInput, Extractor, ExtractorOptions } from './backend.js';
 import type {
@@ -23,6 +24,13 @@ export function createNativeBackend(binding: NativeBinding): Backend {
         return new NativeExtractorAdapter(new binding.Extractor(input, options));
       } catch (error) {
         throw fromNative(error);
+      }
+    },
+    async encodeJpeg(task: EncodeTask): Promise<Buffer> {
+      try {
+        return await binding.encodeJpeg(task.frame, task.width, task.height, task.rotation, task.quality);
+      } catch (error) {
+        throw encodeFailure(task, error);
       }
     },
   };

@@ -22,13 +22,13 @@
 
 import { availableParallelism } from 'node:os';
 
-import { encoders } from '../encode/encoders.js';
+import { nativeEncoder, sharpEncoders, type Encoder, type EncoderChoice, type EncoderName } from '../encode/encoders.js';
 import { encodeThreads } from '../encode/pool.js';
-import { aborted, runAlreadyIterated } from '../errors.js';
+import { aborted, invalidOption, runAlreadyIterated } from '../errors.js';
 import { checkInputLimits } from '../limits.js';
 import type { ImageFormat, ResolvedSnapshotOptions } from '../options.js';
 import { raceAbort } from './abort.js';
-import type { BackendInput, Extractor } from './backend.js';
+import type { Backend, BackendInput, Extractor } from './backend.js';
 import { noDecodeStats, type NativeDecodeStats, type NativeFrame } from './binding.js';
 import { loadBackend } from './loader.js';
 import { OutputMerger } from './output-merger.js';
@@ -53,6 +53,8 @@ export type DecodeStats = NativeDecodeStats;
 export interface SnapshotPlan {
   info: PlannedVideoInfo;
   outputCount: number;
+  /** Where the images are encoded: SnapshotOptions.encoder, with 'auto' resolved. */
+  encoder: EncoderName;
 }
 
 /** How much runs in parallel; the defaults suit a machine given to one run. */
@@ -63,8 +65,9 @@ export interface PipelineTuning {
   maxInFlight?: number;
 }
 
-interface OpenedInput extends SnapshotPlan {
+interface OpenedInput extends Omit<SnapshotPlan, 'encoder'> {
   extractor: Extractor;
+  encoder: Encoder;
   frameBytes: number;
   lanes: number;
 }
@@ -110,7 +113,7 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
 
   /** Resolves once the input is opened and its outputs are planned. */
   plan(): Promise<SnapshotPlan> {
-    return this.#open().then(({ info, outputCount }) => ({ info, outputCount }));
+    return this.#open().then(({ info, outputCount, encoder }) => ({ info, outputCount, encoder: encoder.name }));
   }
 
   /** The decode statistics so far; final once the run has ended. */
@@ -131,12 +134,12 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
       this.#merger = merger;
       if (this.#finished) merger.close();
       const decoding = Array.from({ length: opened.lanes }, (_, lane) => this.#decodeLane(lane, opened, merger));
-      // The encoder gets ready (loads sharp, in its workers or on this
+      // The encoder gets ready (sharp loads, in its workers or on this
       // thread) only now that the lanes' first decodes are under way: loaded
       // while the input opened, sharp held this thread for ~35 ms and the
       // lanes could not start until it was done (20 ms of a 0.27 s
       // `vsnap extract` at 4K).
-      encoders[this.#options.encoder].start();
+      opened.encoder.start();
       try {
         for (;;) {
           const taken = await raceAbort(merger.take(), signal);
@@ -164,6 +167,7 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
     if (signal?.aborted === true) throw aborted(undefined, signal.reason);
     try {
       const backend = loadBackend(choice);
+      const encoder = chooseEncoder(this.#options.encoder, this.#options.format, backend);
       const extractor = backend.createExtractor(this.#input, {
         mode,
         interval,
@@ -177,6 +181,7 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
       checkInputLimits(opened.info, limits);
       return {
         extractor,
+        encoder,
         info: toVideoInfo(opened.info, backend.name),
         outputCount: opened.outputCount,
         frameBytes: opened.frameBytes,
@@ -199,7 +204,7 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
         const frame = this.#spareFrames.pop() ?? new ArrayBuffer(opened.frameBytes);
         const decoded = await opened.extractor.next(lane, frame);
         if (decoded === null) break;
-        const snapshot = this.#encode(frame, decoded, opened.info.rotation);
+        const snapshot = this.#encode(opened.encoder, frame, decoded, opened.info.rotation);
         // The consumer awaits it in turn; until then a failure must not count as unhandled.
         snapshot.catch(ignore);
         merger.put(lane, decoded.outputIndex, snapshot);
@@ -210,9 +215,9 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
     }
   }
 
-  async #encode(frame: ArrayBuffer, decoded: NativeFrame, rotation: number): Promise<Snapshot> {
-    const { format, quality, compression, encoder } = this.#options;
-    const data = await encoders[encoder].encode({
+  async #encode(encoder: Encoder, frame: ArrayBuffer, decoded: NativeFrame, rotation: number): Promise<Snapshot> {
+    const { format, quality, compression } = this.#options;
+    const data = await encoder.encode({
       frame,
       width: decoded.width,
       height: decoded.height,
@@ -221,7 +226,7 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
       quality,
       compression,
     });
-    // Encoded inline, the frame is free again; moved to an encode worker, it is detached (empty).
+    // Encoded on this process's threads, the frame is free again; moved to an encode worker, it is detached (empty).
     if (frame.byteLength > 0 && !this.#finished) this.#spareFrames.push(frame);
     const [width, height] = rotatedSize(decoded.width, decoded.height, rotation);
     return {
@@ -249,4 +254,19 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
       extractor.close();
     }
   }
+}
+
+/**
+ * The encoder for `choice` (options.ts checked that 'native' comes with
+ * JPEG): the backend's JPEG encoder where it has one and the run writes
+ * JPEG, else sharp.
+ */
+function chooseEncoder(choice: EncoderChoice, format: ImageFormat, backend: Backend): Encoder {
+  if (choice === 'workers' || choice === 'inline') return sharpEncoders[choice];
+  const encodeJpeg = backend.encodeJpeg;
+  if (format === 'jpg' && encodeJpeg !== undefined) return nativeEncoder((task) => encodeJpeg(task));
+  if (choice === 'native') {
+    throw invalidOption('encoder', `'auto', 'workers' or 'inline' with the ${backend.name} backend, which has no JPEG encoder of its own`, choice);
+  }
+  return sharpEncoders.workers;
 }

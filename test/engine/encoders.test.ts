@@ -1,20 +1,26 @@
 /**
- * The two encoders (SnapshotOptions.encoder) are one: sharp with the same
- * settings, on a pool of worker threads or on the calling thread. A turned
- * video in both formats gives the same bytes through either, and a frame
- * that cannot be encoded fails the same way through either. JPEGs carry the
- * standard Huffman tables (sharp-encode.ts says why).
+ * The encoders (SnapshotOptions.encoder). The two that run sharp are one,
+ * with the same settings, on a pool of worker threads or on the calling
+ * thread: a turned video in both formats gives the same bytes through
+ * either. The native addon's JPEG encoder writes the pixels sharp writes,
+ * turned the same way. A frame that cannot be encoded fails the same way
+ * through each. JPEGs carry the standard Huffman tables (sharp-encode.ts
+ * says why). 'auto' takes the native encoder for JPEG from the native
+ * backend, sharp's worker pool otherwise.
  */
 
+import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { encoders } from '../../src/encode/encoders.js';
+import { nativeEncoder, sharpEncoders, type Encoder } from '../../src/encode/encoders.js';
+import type { EncodeTask } from '../../src/encode/task.js';
+import { loadBackend } from '../../src/engine/loader.js';
 import { SnapshotRun } from '../../src/engine/snapshot.js';
-import { shutdown, type ImageFormat, type Snapshot } from '../../src/index.js';
+import { snapshot, shutdown, type ImageFormat, type Snapshot, type SnapshotOptions } from '../../src/index.js';
 import { resolveInput, resolveSnapshotOptions } from '../../src/options.js';
 import { fixtureNamed } from '../helpers/fixtures.js';
 import { fixturePath } from '../helpers/made-file.js';
-import { collect } from '../helpers/snapshot-run.js';
+import { collect, failureOf } from '../helpers/snapshot-run.js';
 
 afterAll(shutdown);
 
@@ -50,12 +56,100 @@ it('gives the same images when lanes decode into frames the inline encoder is do
   inline.forEach((output, i) => expect(output.data.equals(workers.outputs[i]!.data), `output ${i}`).toBe(true));
 });
 
-describe.each(Object.keys(encoders) as (keyof typeof encoders)[])('the %s encoder', (name) => {
+const native = loadBackend('native');
+const encoders: Record<string, Encoder> = {
+  ...sharpEncoders,
+  native: nativeEncoder((task: EncodeTask) => native.encodeJpeg!(task)),
+};
+
+describe.each(Object.keys(encoders))('the %s encoder', (name) => {
   it('rejects a frame shorter than its size says with VSNAP_INTERNAL', async () => {
-    const task = { frame: new ArrayBuffer(100), width: 64, height: 64, rotation: 0, format: 'png', quality: 80, compression: 3 } as const;
-    await expect(encoders[name].encode(task)).rejects.toMatchObject({
+    const format = name === 'native' ? 'jpg' : 'png';
+    const task = { frame: new ArrayBuffer(100), width: 64, height: 64, rotation: 0, format, quality: 80, compression: 3 } as const;
+    await expect(encoders[name]!.encode(task)).rejects.toMatchObject({
       code: 'VSNAP_INTERNAL',
-      message: expect.stringMatching(/^Could not encode a 64x64 frame as png: /),
+      message: expect.stringMatching(new RegExp(`^Could not encode a 64x64 frame as ${format}: `)),
+    });
+  });
+});
+
+/** The decoded pixels of a JPEG, with its size. */
+async function pixels(jpeg: Buffer): Promise<{ width: number; height: number; data: Buffer }> {
+  const { data, info } = await sharp(jpeg).raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data };
+}
+
+describe.each(['mp4-rotate-cw90', 'mp4-rotate-ccw90', 'mp4-h264'])('JPEGs of %s', (fixture) => {
+  it('from the native encoder have the pixels sharp writes, turned upright', async () => {
+    const input = await fixturePath(fixtureNamed(fixture));
+    const options = { interval: 0.5, format: 'jpg', mode: 'exact', backend: 'native' } as const;
+    const fromSharp = await collect(input, { ...options, encoder: 'inline' });
+    const fromNative = await collect(input, { ...options, encoder: 'native' });
+    expect(fromSharp.outputs.length).toBeGreaterThan(1);
+    expect(fromNative.outputs.length).toBe(fromSharp.outputs.length);
+    for (const [i, output] of fromNative.outputs.entries()) {
+      const other = fromSharp.outputs[i]!;
+      expect({ ...output, data: undefined }).toEqual({ ...other, data: undefined });
+      const [mine, theirs] = await Promise.all([pixels(output.data), pixels(other.data)]);
+      expect([mine.width, mine.height]).toEqual([output.width, output.height]);
+      expect(mine.data.equals(theirs.data), `output ${i}`).toBe(true);
+      // Only the headers differ (sharp's JFIF density, for one).
+      expect(Math.abs(output.data.length - other.data.length)).toBeLessThan(64);
+    }
+  });
+});
+
+it('turns a frame each quarter turn as sharp does', async () => {
+  // Asymmetric content: a gradient across, another down, noise in blue.
+  const width = 48;
+  const height = 32;
+  const frame = new ArrayBuffer(width * height * 3);
+  const bytes = new Uint8Array(frame);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const at = (y * width + x) * 3;
+      bytes[at] = x * 5;
+      bytes[at + 1] = y * 7;
+      bytes[at + 2] = (x * 31 + y * 17) % 256;
+    }
+  }
+  for (const rotation of [0, 90, 180, 270]) {
+    const task = { frame, width, height, rotation, format: 'jpg', quality: 90, compression: 3 } as const;
+    const [mine, theirs] = await Promise.all([encoders.native!.encode(task), sharpEncoders.inline.encode(task)]);
+    const [a, b] = await Promise.all([pixels(mine), pixels(theirs)]);
+    expect([a.width, a.height], `rotation ${rotation}`).toEqual(rotation % 180 === 0 ? [width, height] : [height, width]);
+    expect(a.data.equals(b.data), `rotation ${rotation}`).toBe(true);
+  }
+});
+
+describe("'auto'", () => {
+  const input = fixturePath(fixtureNamed('mp4-h264'));
+  const planned = async (options: SnapshotOptions) => {
+    const controller = new AbortController();
+    const run = snapshot(await input, { ...options, signal: controller.signal });
+    try {
+      return (await run.plan()).encoder;
+    } finally {
+      controller.abort();
+    }
+  };
+
+  it('encodes JPEG from the native backend natively, and everything else with sharp on the workers', async () => {
+    expect(await planned({ format: 'jpg', backend: 'native' })).toBe('native');
+    expect(await planned({ format: 'png', backend: 'native' })).toBe('workers');
+    expect(await planned({ format: 'jpg', backend: 'wasm' })).toBe('workers');
+    expect(await planned({ format: 'jpg', backend: 'native', encoder: 'inline' })).toBe('inline');
+  });
+
+  it("is the default; 'native' is refused with PNG, and with the wasm backend", async () => {
+    expect(await planned({ backend: 'native' })).toBe('native');
+    expect(await failureOf(async () => snapshot(await input, { format: 'png', encoder: 'native' }))).toMatchObject({
+      code: 'VSNAP_INVALID_OPTION',
+      option: 'encoder',
+    });
+    expect(await failureOf(() => planned({ backend: 'wasm', encoder: 'native' }))).toMatchObject({
+      code: 'VSNAP_INVALID_OPTION',
+      option: 'encoder',
     });
   });
 });
@@ -78,8 +172,8 @@ function huffmanTables(jpeg: Buffer): { table: string; counts: number[] }[] {
   return tables;
 }
 
-it('writes JPEGs with the standard Huffman tables (ITU T.81 Annex K), not tables optimised per image', async () => {
-  const { outputs } = await collect(await fixturePath(fixtureNamed('mp4-h264')), { interval: 2, format: 'jpg', encoder: 'inline' });
+it.each(['inline', 'native'] as const)('writes JPEGs with the standard Huffman tables (ITU T.81 Annex K), not tables optimised per image (%s)', async (encoder) => {
+  const { outputs } = await collect(await fixturePath(fixtureNamed('mp4-h264')), { interval: 2, format: 'jpg', encoder });
   expect(outputs.length).toBeGreaterThan(0);
   // Luminance and chrominance DC tables (K.3, K.4): their code-length counts.
   const standardDc = {

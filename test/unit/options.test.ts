@@ -58,13 +58,22 @@ describe('resolveSnapshotOptions', () => {
     ['compression', 10, 'Expected an integer between 0 and 9 for compression but received 10'],
     ['compression', true, 'Expected an integer between 0 and 9 for compression but received true'],
     ['signal', {}, 'Expected an AbortSignal for signal but received an object'],
-    ['encoder', 'threads', 'Expected one of workers, inline for encoder but received "threads"'],
-    ['encoder', null, 'Expected one of workers, inline for encoder but received null'],
+    ['encoder', 'threads', 'Expected one of auto, native, workers, inline for encoder but received "threads"'],
+    ['encoder', null, 'Expected one of auto, native, workers, inline for encoder but received null'],
     ['signal', new AbortController(), 'Expected an AbortSignal for signal but received an instance of AbortController'],
   ])('rejects %s = %o', (option, value, message) => {
     const error = invalidOptionOf(() => resolveSnapshotOptions({ [option]: value }));
     expect(error.option).toBe(option);
     expect(error.message).toBe(message);
+  });
+
+  it("rejects encoder 'native' with format 'png', which it does not write", () => {
+    const error = invalidOptionOf(() => resolveSnapshotOptions({ format: 'png', encoder: 'native' }));
+    expect(error.option).toBe('encoder');
+    expect(error.message).toBe(
+      "Expected 'auto', 'workers' or 'inline' with format 'png' (the native encoder writes JPEG only) for encoder but received \"native\"",
+    );
+    expect(resolveSnapshotOptions({ format: 'jpg', encoder: 'native' }).encoder).toBe('native');
   });
 
   it('rejects an unknown key, naming it', () => {

@@ -1,0 +1,142 @@
+#include "JpegEncoder.h"
+
+#include <algorithm>
+#include <csetjmp>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <jpeglib.h>
+
+#include "Error.h"
+
+namespace vsnap {
+
+namespace {
+
+// The largest side a baseline JPEG can describe.
+constexpr int kMaxSide = JPEG_MAX_DIMENSION;
+
+// libjpeg reports a fatal error by calling error_exit, which by default
+// prints and exits the process. This one keeps the message and jumps back
+// to encodeJpeg's setjmp; warnings (emit_message) are dropped.
+struct ErrorManager {
+  jpeg_error_mgr pub;
+  std::jmp_buf jump;
+  char message[JMSG_LENGTH_MAX];
+};
+
+void onError(j_common_ptr cinfo) {
+  auto* errors = reinterpret_cast<ErrorManager*>(cinfo->err);
+  (*cinfo->err->format_message)(cinfo, errors->message);
+  std::longjmp(errors->jump, 1);
+}
+
+void onMessage(j_common_ptr, int) {}
+
+// Fills `row` with output row `y` of the image turned `rotation` (90, 180
+// or 270) degrees clockwise; width and height are the source's. It must not
+// throw: it runs between libjpeg's setjmp and jpeg_destroy_compress.
+void rotatedRow(const JpegRequest& in, int y, uint8_t* row) {
+  const size_t stride = static_cast<size_t>(in.width) * 3;
+  const uint8_t* rgb = in.rgb;
+  switch (in.rotation) {
+    case 90:  // out(x, y) = in(y, height - 1 - x)
+      for (int x = 0; x < in.height; ++x) {
+        const uint8_t* pixel = rgb + static_cast<size_t>(in.height - 1 - x) * stride + static_cast<size_t>(y) * 3;
+        row[x * 3] = pixel[0];
+        row[x * 3 + 1] = pixel[1];
+        row[x * 3 + 2] = pixel[2];
+      }
+      return;
+    case 180:  // out(x, y) = in(width - 1 - x, height - 1 - y)
+    {
+      const uint8_t* source = rgb + static_cast<size_t>(in.height - 1 - y) * stride;
+      for (int x = 0; x < in.width; ++x) {
+        const uint8_t* pixel = source + static_cast<size_t>(in.width - 1 - x) * 3;
+        row[x * 3] = pixel[0];
+        row[x * 3 + 1] = pixel[1];
+        row[x * 3 + 2] = pixel[2];
+      }
+      return;
+    }
+    default:  // 270 (encodeJpeg checked it); out(x, y) = in(width - 1 - y, x)
+      for (int x = 0; x < in.height; ++x) {
+        const uint8_t* pixel = rgb + static_cast<size_t>(x) * stride + static_cast<size_t>(in.width - 1 - y) * 3;
+        row[x * 3] = pixel[0];
+        row[x * 3 + 1] = pixel[1];
+        row[x * 3 + 2] = pixel[2];
+      }
+      return;
+  }
+}
+
+// The libjpeg calls, between setjmp and the last possible longjmp. Nothing
+// here owns memory that a longjmp would leak: the caller owns `row` and
+// frees `*out`, and jpeg_destroy_compress runs on both ways out.
+bool compress(const JpegRequest& in, jpeg_compress_struct& cinfo, ErrorManager& errors, unsigned char** out,
+              unsigned long* size, std::vector<uint8_t>& row) {
+  if (setjmp(errors.jump) != 0) {
+    return false;
+  }
+  jpeg_create_compress(&cinfo);
+  jpeg_mem_dest(&cinfo, out, size);
+  const bool turned = in.rotation == 90 || in.rotation == 270;
+  cinfo.image_width = static_cast<JDIMENSION>(turned ? in.height : in.width);
+  cinfo.image_height = static_cast<JDIMENSION>(turned ? in.width : in.height);
+  cinfo.input_components = 3;
+  cinfo.in_color_space = JCS_RGB;
+  jpeg_set_defaults(&cinfo);  // 4:2:0 chroma, standard Huffman tables, integer DCT
+  jpeg_set_quality(&cinfo, in.quality, TRUE);
+  cinfo.optimize_coding = FALSE;
+  jpeg_start_compress(&cinfo, TRUE);
+  const size_t stride = static_cast<size_t>(in.width) * 3;
+  while (cinfo.next_scanline < cinfo.image_height) {
+    JSAMPROW pointer;
+    if (in.rotation == 0) {
+      pointer = const_cast<JSAMPROW>(in.rgb + static_cast<size_t>(cinfo.next_scanline) * stride);
+    } else {
+      rotatedRow(in, static_cast<int>(cinfo.next_scanline), row.data());
+      pointer = row.data();
+    }
+    jpeg_write_scanlines(&cinfo, &pointer, 1);
+  }
+  jpeg_finish_compress(&cinfo);
+  return true;
+}
+
+}  // namespace
+
+JpegBytes encodeJpeg(const JpegRequest& in) {
+  if (in.rgb == nullptr || in.width <= 0 || in.height <= 0 || in.width > kMaxSide || in.height > kMaxSide) {
+    throw Error(ErrorCode::Internal, "encodeJpeg: a JPEG is 1 to " + std::to_string(kMaxSide) +
+                                         " pixels a side, not " + std::to_string(in.width) + "x" +
+                                         std::to_string(in.height));
+  }
+  if (in.rotation != 0 && in.rotation != 90 && in.rotation != 180 && in.rotation != 270) {
+    throw Error(ErrorCode::Internal, "encodeJpeg: rotation must be 0, 90, 180 or 270");
+  }
+  if (in.quality < 1 || in.quality > 100) {
+    throw Error(ErrorCode::Internal, "encodeJpeg: quality must be 1 to 100");
+  }
+  // One output row for a turned image; rows are read in place otherwise.
+  std::vector<uint8_t> row(in.rotation == 0 ? 0 : static_cast<size_t>(std::max(in.width, in.height)) * 3);
+  jpeg_compress_struct cinfo{};
+  ErrorManager errors{};
+  cinfo.err = jpeg_std_error(&errors.pub);
+  errors.pub.error_exit = onError;
+  errors.pub.emit_message = onMessage;
+  unsigned char* out = nullptr;
+  unsigned long size = 0;
+  const bool done = compress(in, cinfo, errors, &out, &size, row);
+  jpeg_destroy_compress(&cinfo);
+  JpegBytes bytes;
+  bytes.data.reset(out);
+  if (!done) {
+    throw Error(ErrorCode::Internal, std::string("libjpeg: ") + errors.message);
+  }
+  bytes.size = size;
+  return bytes;
+}
+
+}  // namespace vsnap
