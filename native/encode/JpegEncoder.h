@@ -19,7 +19,7 @@ struct FreeDeleter {
   void operator()(unsigned char* bytes) const { std::free(bytes); }
 };
 
-// An encoded image, in memory libjpeg allocated with malloc.
+// An encoded image, in memory allocated with malloc.
 struct JpegBytes {
   std::unique_ptr<unsigned char, FreeDeleter> data;
   size_t size = 0;

@@ -122,6 +122,24 @@ it('turns a frame each quarter turn as sharp does', async () => {
   }
 });
 
+it('writes an image larger than its first output buffer (16 KiB) whole', async () => {
+  // Noise at quality 100: about 130 kB, so the output buffer doubles from 16 KiB four times.
+  const width = 256;
+  const height = 256;
+  const frame = new ArrayBuffer(width * height * 3);
+  const bytes = new Uint8Array(frame);
+  let seed = 12345;
+  for (let i = 0; i < bytes.length; i++) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    bytes[i] = seed >> 23;
+  }
+  const task = { frame, width, height, rotation: 0, format: 'jpg', quality: 100, compression: 3 } as const;
+  const [mine, theirs] = await Promise.all([encoders.native!.encode(task), sharpEncoders.inline.encode(task)]);
+  expect(mine.length).toBeGreaterThan(4 * 16 * 1024);
+  const [a, b] = await Promise.all([pixels(mine), pixels(theirs)]);
+  expect(a.data.equals(b.data)).toBe(true);
+});
+
 describe("'auto'", () => {
   const input = fixturePath(fixtureNamed('mp4-h264'));
   const planned = async (options: SnapshotOptions) => {
