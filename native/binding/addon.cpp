@@ -71,7 +71,7 @@ std::string versionText(unsigned version) {
 // The version of the contract in src/engine/binding.ts. Raise it with every
 // change of that contract, so that a stale build is refused by the loader
 // instead of failing later in the middle of a run.
-constexpr int kBindingVersion = 8;
+constexpr int kBindingVersion = 9;
 
 // Hands the memory the C allocator holds free back to the system: glibc
 // keeps what decoders, encoders and worker threads freed in its arenas, up
@@ -103,7 +103,8 @@ class Extractor : public Napi::ObjectWrap<Extractor> {
   static Napi::Function define(Napi::Env env) {
     return DefineClass(env, "Extractor",
                        {InstanceMethod<&Extractor::Open>("open"), InstanceMethod<&Extractor::Next>("next"),
-                        InstanceMethod<&Extractor::Stats>("stats"), InstanceMethod<&Extractor::Close>("close")});
+                        InstanceMethod<&Extractor::NextJpeg>("nextJpeg"), InstanceMethod<&Extractor::Stats>("stats"),
+                        InstanceMethod<&Extractor::Close>("close")});
   }
 
   explicit Extractor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Extractor>(info) {
@@ -159,20 +160,11 @@ class Extractor : public Napi::ObjectWrap<Extractor> {
 
   Napi::Value Next(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (state_->closed) {
-      return rejected(env, "aborted: the extractor is closed", "VSNAP_ABORTED");
+    const uint32_t lane = laneOf(info[0]);
+    if (const char* refusal = refuseNext(lane)) {
+      return rejected(env, refusal, state_->closed ? "VSNAP_ABORTED" : "VSNAP_INTERNAL");
     }
-    if (state_->opening || state_->lanes.empty()) {
-      return rejected(env, "next: the extractor is not open", "VSNAP_INTERNAL");
-    }
-    const uint32_t lane = info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : UINT32_MAX;
     Napi::Value dest = info[1];
-    if (lane >= state_->lanes.size()) {
-      return rejected(env, "next: no such lane", "VSNAP_INTERNAL");
-    }
-    if (state_->lanes[lane].busy) {
-      return rejected(env, "next: this lane has an operation in flight", "VSNAP_INTERNAL");
-    }
     if (!dest.IsArrayBuffer() ||
         dest.As<Napi::ArrayBuffer>().ByteLength() < state_->lanes[lane].decoder->frameBytes()) {
       return rejected(env, "next: dest must be an ArrayBuffer of at least frameBytes", "VSNAP_INTERNAL");
@@ -182,6 +174,44 @@ class Extractor : public Napi::ObjectWrap<Extractor> {
     Napi::Promise promise = worker->promise();
     worker->Queue();
     return promise;
+  }
+
+  Napi::Value NextJpeg(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t lane = laneOf(info[0]);
+    if (const char* refusal = refuseNext(lane)) {
+      return rejected(env, refusal, state_->closed ? "VSNAP_ABORTED" : "VSNAP_INTERNAL");
+    }
+    const int quality = info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
+    if (quality < 1 || quality > 100) {
+      return rejected(env, "nextJpeg: quality must be an integer from 1 to 100", "VSNAP_INTERNAL");
+    }
+    state_->lanes[lane].busy = true;
+    auto* worker = new NextJpegWorker(env, state_, lane, quality);
+    Napi::Promise promise = worker->promise();
+    worker->Queue();
+    return promise;
+  }
+
+  static uint32_t laneOf(const Napi::Value& value) {
+    return value.IsNumber() ? value.As<Napi::Number>().Uint32Value() : UINT32_MAX;
+  }
+
+  // Why next() or nextJpeg() on `lane` cannot start now, or nullptr.
+  const char* refuseNext(uint32_t lane) const {
+    if (state_->closed) {
+      return "aborted: the extractor is closed";
+    }
+    if (state_->opening || state_->lanes.empty()) {
+      return "next: the extractor is not open";
+    }
+    if (lane >= state_->lanes.size()) {
+      return "next: no such lane";
+    }
+    if (state_->lanes[lane].busy) {
+      return "next: this lane has an operation in flight";
+    }
+    return nullptr;
   }
 
   Napi::Value Stats(const Napi::CallbackInfo& info) { return statsToJs(info.Env(), state_->stats()); }

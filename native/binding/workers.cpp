@@ -173,24 +173,14 @@ Napi::Value OpenWorker::result() {
   return out;
 }
 
-NextWorker::NextWorker(Napi::Env env, std::shared_ptr<ExtractorState> state, size_t lane, Napi::ArrayBuffer dest)
-    : PromiseWorker(env),
-      state_(std::move(state)),
-      lane_(lane),
-      destRef_(Napi::Persistent(dest)),
-      dest_(static_cast<uint8_t*>(dest.Data())),
-      destSize_(dest.ByteLength()) {}
-
-void NextWorker::run() { produced_ = state_->lanes[lane_].decoder->next(dest_, destSize_, frame_); }
-
-void NextWorker::settled() {
+void LaneWorker::settled() {
   Lane& lane = state_->lanes[lane_];
   lane.busy = false;
   lane.stats = lane.decoder->stats();
   state_->releaseIfClosed();
 }
 
-Napi::Value NextWorker::result() {
+Napi::Value LaneWorker::frameOrNull() {
   Napi::Env env = Env();
   if (!produced_) {
     return env.Null();
@@ -202,6 +192,41 @@ Napi::Value NextWorker::result() {
   out.Set("width", Napi::Number::New(env, frame_.width));
   out.Set("height", Napi::Number::New(env, frame_.height));
   return out;
+}
+
+NextWorker::NextWorker(Napi::Env env, std::shared_ptr<ExtractorState> state, size_t lane, Napi::ArrayBuffer dest)
+    : LaneWorker(env, std::move(state), lane),
+      destRef_(Napi::Persistent(dest)),
+      dest_(static_cast<uint8_t*>(dest.Data())),
+      destSize_(dest.ByteLength()) {}
+
+void NextWorker::run() { produced_ = lane().decoder->next(dest_, destSize_, frame_); }
+
+void NextJpegWorker::run() {
+  Decoder& decoder = *lane().decoder;
+  produced_ = decoder.decodeNext(frame_);
+  if (!produced_) {
+    return;
+  }
+  const int rotation = decoder.info().rotation;
+  if (rotation == 0) {
+    RgbBands bands = decoder.decodedBands();
+    bytes_ = encodeJpegBands(frame_.width, frame_.height, quality_, [&](const uint8_t** rows) { return bands.next(rows); });
+    return;
+  }
+  std::vector<uint8_t>& rgb = lane().rgb;
+  rgb.resize(decoder.frameBytes());
+  decoder.convertDecoded(rgb.data(), rgb.size());
+  bytes_ = encodeJpeg({rgb.data(), frame_.width, frame_.height, rotation, quality_});
+}
+
+Napi::Value NextJpegWorker::result() {
+  Napi::Value frame = frameOrNull();
+  if (produced_) {
+    // A copy into memory V8 accounts for; the encoded image is a few percent of the frame.
+    frame.As<Napi::Object>().Set("data", Napi::Buffer<uint8_t>::Copy(Env(), bytes_.data.get(), bytes_.size));
+  }
+  return frame;
 }
 
 // ---- JPEG --------------------------------------------------------------------

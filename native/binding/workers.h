@@ -35,6 +35,8 @@ struct Lane {
   std::unique_ptr<Decoder> decoder;
   bool busy = false;
   DecodeStats stats;
+  // A turned frame's RGB for NextJpegWorker, kept for the lane's next one.
+  std::vector<uint8_t> rgb;
 };
 
 // The state one Extractor shares with its workers. Only the main thread
@@ -111,23 +113,54 @@ class OpenWorker : public PromiseWorker {
   size_t outputCount_ = 0;
 };
 
-class NextWorker : public PromiseWorker {
+// One operation on one lane that gives the lane's next output; the lane is
+// free again once it settles. `produced` is false when the lane is done.
+class LaneWorker : public PromiseWorker {
+ public:
+  LaneWorker(Napi::Env env, std::shared_ptr<ExtractorState> state, size_t lane)
+      : PromiseWorker(env), state_(std::move(state)), lane_(lane) {}
+
+ protected:
+  void settled() final;
+  Lane& lane() { return state_->lanes[lane_]; }
+  // The output's metadata, or null when the lane is done.
+  Napi::Value frameOrNull();
+
+  std::shared_ptr<ExtractorState> state_;
+  size_t lane_;
+  bool produced_ = false;
+  OutputFrame frame_;
+};
+
+class NextWorker : public LaneWorker {
  public:
   NextWorker(Napi::Env env, std::shared_ptr<ExtractorState> state, size_t lane, Napi::ArrayBuffer dest);
 
  protected:
   void run() override;
-  Napi::Value result() override;
-  void settled() override;
+  Napi::Value result() override { return frameOrNull(); }
 
  private:
-  std::shared_ptr<ExtractorState> state_;
-  size_t lane_;
   Napi::Reference<Napi::ArrayBuffer> destRef_;
   uint8_t* dest_;
   size_t destSize_;
-  bool produced_ = false;
-  OutputFrame frame_;
+};
+
+// next() and encodeJpeg in one step on the lane's thread: the decoded frame
+// goes to the JPEG encoder band by band (RgbBands), never whole, unless it
+// must be turned; the same bytes as encodeJpeg of next()'s frame.
+class NextJpegWorker : public LaneWorker {
+ public:
+  NextJpegWorker(Napi::Env env, std::shared_ptr<ExtractorState> state, size_t lane, int quality)
+      : LaneWorker(env, std::move(state), lane), quality_(quality) {}
+
+ protected:
+  void run() override;
+  Napi::Value result() override;
+
+ private:
+  int quality_;
+  JpegBytes bytes_;
 };
 
 // Encodes one RGB24 frame as JPEG (JpegEncoder.h). The frame stays

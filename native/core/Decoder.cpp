@@ -1,5 +1,6 @@
 #include "Decoder.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -416,9 +417,18 @@ void Decoder::start(std::shared_ptr<Work> work, bool codecThreads) {
 }
 
 bool Decoder::next(uint8_t* rgb, size_t capacity, OutputFrame& out) {
+  if (!decodeNext(out)) {
+    return false;
+  }
+  convertDecoded(rgb, capacity);
+  return true;
+}
+
+bool Decoder::decodeNext(OutputFrame& out) {
   if (work_ == nullptr) {
     throw Error(ErrorCode::Internal, "next: start() was not called");
   }
+  decoded_ = nullptr;
   if (cursor_ >= segmentEnd_) {
     const size_t segment = work_->nextSegment.fetch_add(1);
     if (segment >= work_->segmentCount()) {
@@ -433,7 +443,7 @@ bool Decoder::next(uint8_t* rgb, size_t capacity, OutputFrame& out) {
   const AVFrame* frame = target.pts == lastOutputPts_ ? frame_.get()
                          : work_->mode == SamplingMode::Exact ? decodeExact(target)
                                                         : decodeKeyframe(target);
-  convert(frame, rgb, capacity);
+  decoded_ = frame;
   lastOutputPts_ = target.pts;
   out.outputIndex = static_cast<int32_t>(cursor_);
   out.frameIndex = target.frameIndex;
@@ -442,6 +452,20 @@ bool Decoder::next(uint8_t* rgb, size_t capacity, OutputFrame& out) {
   out.height = info_.height;
   ++cursor_;
   return true;
+}
+
+void Decoder::convertDecoded(uint8_t* rgb, size_t capacity) {
+  if (decoded_ == nullptr) {
+    throw Error(ErrorCode::Internal, "convertDecoded: no frame was decoded");
+  }
+  convert(decoded_, rgb, capacity);
+}
+
+RgbBands Decoder::decodedBands() {
+  if (decoded_ == nullptr) {
+    throw Error(ErrorCode::Internal, "decodedBands: no frame was decoded");
+  }
+  return RgbBands(converterFor(decoded_), decoded_, info_.width, info_.height);
 }
 
 DecodeStats Decoder::stats() const {
@@ -697,10 +721,7 @@ int64_t Decoder::framePts(const AVFrame* frame) const {
   return timeline_->shownAfter(lastDecodedPts_);
 }
 
-void Decoder::convert(const AVFrame* frame, uint8_t* rgb, size_t capacity) {
-  if (capacity < frameBytes()) {
-    throw Error(ErrorCode::Internal, "next: the destination buffer is smaller than one frame");
-  }
+SwsContext* Decoder::converterFor(const AVFrame* frame) {
   const auto format = static_cast<AVPixelFormat>(frame->format);
   sws_.reset(sws_getCachedContext(sws_.release(), frame->width, frame->height, format, info_.width,
                                   info_.height, AV_PIX_FMT_RGB24, SWS_BICUBIC, nullptr, nullptr,
@@ -713,12 +734,76 @@ void Decoder::convert(const AVFrame* frame, uint8_t* rgb, size_t capacity) {
   const int fullRange = frame->color_range == AVCOL_RANGE_JPEG ? 1 : 0;
   sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(frame->colorspace), fullRange,
                            sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16);
+  return sws_.get();
+}
+
+void Decoder::convert(const AVFrame* frame, uint8_t* rgb, size_t capacity) {
+  if (capacity < frameBytes()) {
+    throw Error(ErrorCode::Internal, "next: the destination buffer is smaller than one frame");
+  }
+  SwsContext* sws = converterFor(frame);
   uint8_t* planes[4] = {rgb, nullptr, nullptr, nullptr};
   int strides[4] = {info_.width * 3, 0, 0, 0};
-  const int rows = sws_scale(sws_.get(), frame->data, frame->linesize, 0, frame->height, planes, strides);
+  const int rows = sws_scale(sws, frame->data, frame->linesize, 0, frame->height, planes, strides);
   if (rows <= 0) {
     checkAv(rows < 0 ? rows : AVERROR_UNKNOWN, "sws_scale");
   }
+}
+
+// ============================================================================
+// RgbBands
+// ============================================================================
+
+// At the video's size a conversion filters rows only to fill in chroma,
+// and holds back a few rows at most (the bicubic filter's reach): the band
+// holds four slices.
+RgbBands::RgbBands(SwsContext* sws, const AVFrame* frame, int width, int height)
+    : sws_(sws),
+      frame_(frame),
+      width_(width),
+      height_(height),
+      sliceRows_(frame->width == width && frame->height == height ? kSliceRows : frame->height),
+      capacityRows_(frame->width == width && frame->height == height ? std::min(height, kSliceRows * 4) : height),
+      band_(static_cast<size_t>(width) * 3 * static_cast<size_t>(capacityRows_)) {}
+
+int RgbBands::next(const uint8_t** rows) {
+  const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(frame_->format));
+  if (desc == nullptr) {
+    throw Error(ErrorCode::Internal, "RgbBands: unknown pixel format");
+  }
+  const int stride = width_ * 3;
+  while (emitted_ < height_ && fed_ < frame_->height) {
+    const int sliceRows = std::min(sliceRows_, frame_->height - fed_);
+    const uint8_t* slice[4] = {nullptr, nullptr, nullptr, nullptr};
+    for (int plane = 0; plane < 4 && frame_->data[plane] != nullptr; ++plane) {
+      // A palette (data[1] of a paletted format) is not a plane of rows.
+      const bool palette = plane == 1 && (desc->flags & AV_PIX_FMT_FLAG_PAL) != 0;
+      const int shift = (plane == 1 || plane == 2) ? desc->log2_chroma_h : 0;
+      slice[plane] = palette ? frame_->data[plane]
+                             : frame_->data[plane] + static_cast<ptrdiff_t>(fed_ >> shift) * frame_->linesize[plane];
+    }
+    // swscale writes output row r at dst + r * stride, counting from the
+    // frame's top: aimed so, row emitted_ lands at the band's start.
+    uint8_t* dst[4] = {band_.data() - static_cast<ptrdiff_t>(emitted_) * stride, nullptr, nullptr, nullptr};
+    const int dstStride[4] = {stride, 0, 0, 0};
+    const int written = sws_scale(sws_, slice, frame_->linesize, fed_, sliceRows, dst, dstStride);
+    fed_ += sliceRows;
+    if (written < 0) {
+      checkAv(written, "sws_scale");
+    }
+    if (written > capacityRows_ || emitted_ + written > height_) {
+      throw Error(ErrorCode::Internal, "sws_scale: gave back more rows than a band holds");
+    }
+    if (written > 0) {
+      *rows = band_.data();
+      emitted_ += written;
+      return written;
+    }
+  }
+  if (emitted_ < height_) {
+    throw Error(ErrorCode::Internal, "sws_scale: gave back fewer rows than the frame has");
+  }
+  return 0;
 }
 
 void Decoder::throwIfCancelled() const {

@@ -124,6 +124,38 @@ struct OutputFrame {
   int height = 0;
 };
 
+// The frame a Decoder decoded last (decodeNext), converted to packed RGB24
+// a band of rows at a time, top to bottom: the bytes the whole-frame
+// conversion writes, in a buffer of a few dozen rows that stays in the CPU's
+// cache, where the whole frame would be fresh memory for the kernel to fault
+// in page by page (25 MB for a 4K frame). The source goes to
+// swscale in slices of kSliceRows rows, in order, as FFmpeg's filters give
+// it; where swscale fills in chroma by filtering rows it gives back fewer
+// rows for a slice and the rest with the next. A frame of another size than
+// the video's (a stream that changes size) is scaled: it goes in one slice,
+// into a band of the whole frame. Valid while the decoder is alive and
+// decodes nothing else.
+class RgbBands {
+ public:
+  static constexpr int kSliceRows = 16;
+
+  RgbBands(SwsContext* sws, const AVFrame* frame, int width, int height);
+  // Points `rows` at the next rows (width * 3 bytes apart) and returns how
+  // many there are; 0 once every row was given.
+  int next(const uint8_t** rows);
+
+ private:
+  SwsContext* sws_;
+  const AVFrame* frame_;
+  int width_;
+  int height_;
+  int sliceRows_;    // source rows a slice
+  int capacityRows_;  // rows the band holds
+  int fed_ = 0;       // source rows given to swscale
+  int emitted_ = 0;   // output rows it gave back
+  std::vector<uint8_t> band_;
+};
+
 class Decoder {
  public:
   // Opens the input and picks its video stream. `cancel` may be null; when
@@ -154,6 +186,13 @@ class Decoder {
   // at least frameBytes(), taking a new segment from the work when the last
   // one is done. Returns false when no segment is left.
   bool next(uint8_t* rgb, size_t capacity, OutputFrame& out);
+  // next() in two steps: decodes the next output and keeps it in the
+  // decoder (false when no segment is left)...
+  bool decodeNext(OutputFrame& out);
+  // ... then converts it whole, as next() does, or a band of rows at a time
+  // (RgbBands), which gives the same bytes without a frame-sized buffer.
+  void convertDecoded(uint8_t* rgb, size_t capacity);
+  RgbBands decodedBands();
 
   DecodeStats stats() const;
 
@@ -195,6 +234,8 @@ class Decoder {
   bool continueInGop(const Target& target) const;
   int64_t framePts(const AVFrame* frame) const;
   void convert(const AVFrame* frame, uint8_t* rgb, size_t capacity);
+  // The swscale context that converts `frame` to RGB24 at the video's size.
+  SwsContext* converterFor(const AVFrame* frame);
   void throwIfCancelled() const;
   // A decode call's result: throws LimitExceeded when the codec was refused
   // a frame over work_->maxPixels, else CorruptInput when `ret` < 0.
@@ -209,6 +250,7 @@ class Decoder {
   CodecContextPtr codec_;
   PacketPtr packet_;
   FramePtr frame_;
+  const AVFrame* decoded_ = nullptr;  // decodeNext's frame: frame_, or null before one
   SwsContextPtr sws_;
   VideoInfo info_;
   int64_t origin_ = 0;

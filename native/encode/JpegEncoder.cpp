@@ -107,55 +107,93 @@ void rotatedRow(const JpegRequest& in, int y, uint8_t* row) {
 }
 
 // The libjpeg calls, between setjmp and the last possible longjmp. Nothing
-// here owns memory that a longjmp would leak: the caller owns `row` and the
-// destination's buffer, and jpeg_destroy_compress runs on both ways out.
-bool compress(const JpegRequest& in, jpeg_compress_struct& cinfo, ErrorManager& errors, Destination& destination,
-              std::vector<uint8_t>& row) {
+// here owns memory that a longjmp would leak: the caller owns `pointers`
+// and the destination's buffer, and jpeg_destroy_compress runs on every way
+// out (an exception from `bands` included).
+bool compress(int width, int height, int quality, const RgbBandSource& bands, jpeg_compress_struct& cinfo,
+              ErrorManager& errors, Destination& destination, std::vector<JSAMPROW>& pointers) {
   if (setjmp(errors.jump) != 0) {
     return false;
   }
   jpeg_create_compress(&cinfo);
   cinfo.dest = &destination.pub;
-  const bool turned = in.rotation == 90 || in.rotation == 270;
-  cinfo.image_width = static_cast<JDIMENSION>(turned ? in.height : in.width);
-  cinfo.image_height = static_cast<JDIMENSION>(turned ? in.width : in.height);
+  cinfo.image_width = static_cast<JDIMENSION>(width);
+  cinfo.image_height = static_cast<JDIMENSION>(height);
   cinfo.input_components = 3;
   cinfo.in_color_space = JCS_RGB;
   jpeg_set_defaults(&cinfo);  // 4:2:0 chroma, standard Huffman tables, integer DCT
-  jpeg_set_quality(&cinfo, in.quality, TRUE);
+  jpeg_set_quality(&cinfo, quality, TRUE);
   cinfo.optimize_coding = FALSE;
   jpeg_start_compress(&cinfo, TRUE);
-  const size_t stride = static_cast<size_t>(in.width) * 3;
+  const size_t stride = static_cast<size_t>(width) * 3;
   while (cinfo.next_scanline < cinfo.image_height) {
-    JSAMPROW pointer;
-    if (in.rotation == 0) {
-      pointer = const_cast<JSAMPROW>(in.rgb + static_cast<size_t>(cinfo.next_scanline) * stride);
-    } else {
-      rotatedRow(in, static_cast<int>(cinfo.next_scanline), row.data());
-      pointer = row.data();
+    const uint8_t* rows = nullptr;
+    const int count = bands(&rows);
+    if (count <= 0 || static_cast<JDIMENSION>(count) > cinfo.image_height - cinfo.next_scanline) {
+      throw Error(ErrorCode::Internal, "encodeJpeg: the image's rows ran short or over");
     }
-    jpeg_write_scanlines(&cinfo, &pointer, 1);
+    pointers.resize(static_cast<size_t>(count));
+    for (int i = 0; i < count; ++i) {
+      pointers[static_cast<size_t>(i)] = const_cast<JSAMPROW>(rows + static_cast<size_t>(i) * stride);
+    }
+    // A memory destination never suspends: every row given is taken.
+    jpeg_write_scanlines(&cinfo, pointers.data(), static_cast<JDIMENSION>(count));
   }
   jpeg_finish_compress(&cinfo);
   return true;
 }
 
+void checkSize(int width, int height) {
+  if (width <= 0 || height <= 0 || width > kMaxSide || height > kMaxSide) {
+    throw Error(ErrorCode::Internal, "encodeJpeg: a JPEG is 1 to " + std::to_string(kMaxSide) +
+                                         " pixels a side, not " + std::to_string(width) + "x" +
+                                         std::to_string(height));
+  }
+}
+
 }  // namespace
 
 JpegBytes encodeJpeg(const JpegRequest& in) {
-  if (in.rgb == nullptr || in.width <= 0 || in.height <= 0 || in.width > kMaxSide || in.height > kMaxSide) {
-    throw Error(ErrorCode::Internal, "encodeJpeg: a JPEG is 1 to " + std::to_string(kMaxSide) +
-                                         " pixels a side, not " + std::to_string(in.width) + "x" +
-                                         std::to_string(in.height));
+  if (in.rgb == nullptr) {
+    throw Error(ErrorCode::Internal, "encodeJpeg: no frame");
   }
+  checkSize(in.width, in.height);
   if (in.rotation != 0 && in.rotation != 90 && in.rotation != 180 && in.rotation != 270) {
     throw Error(ErrorCode::Internal, "encodeJpeg: rotation must be 0, 90, 180 or 270");
   }
-  if (in.quality < 1 || in.quality > 100) {
+  const bool turned = in.rotation == 90 || in.rotation == 270;
+  const int width = turned ? in.height : in.width;
+  const int height = turned ? in.width : in.height;
+  if (in.rotation == 0) {
+    // Every row at once, in place.
+    bool given = false;
+    return encodeJpegBands(width, height, in.quality, [&](const uint8_t** rows) {
+      if (given) {
+        return 0;
+      }
+      given = true;
+      *rows = in.rgb;
+      return in.height;
+    });
+  }
+  // One turned row at a time.
+  std::vector<uint8_t> row(static_cast<size_t>(width) * 3);
+  int next = 0;
+  return encodeJpegBands(width, height, in.quality, [&](const uint8_t** rows) {
+    if (next >= height) {
+      return 0;
+    }
+    rotatedRow(in, next++, row.data());
+    *rows = row.data();
+    return 1;
+  });
+}
+
+JpegBytes encodeJpegBands(int width, int height, int quality, const RgbBandSource& bands) {
+  checkSize(width, height);
+  if (quality < 1 || quality > 100) {
     throw Error(ErrorCode::Internal, "encodeJpeg: quality must be 1 to 100");
   }
-  // One output row for a turned image; rows are read in place otherwise.
-  std::vector<uint8_t> row(in.rotation == 0 ? 0 : static_cast<size_t>(std::max(in.width, in.height)) * 3);
   jpeg_compress_struct cinfo{};
   ErrorManager errors{};
   cinfo.err = jpeg_std_error(&errors.pub);
@@ -164,7 +202,7 @@ JpegBytes encodeJpeg(const JpegRequest& in) {
   // A first guess at the size: an eighth of a byte a pixel holds most
   // frames at the default quality (a 4K frame of noise: 0.73 MB).
   Destination destination{};
-  destination.capacity = std::max<size_t>(16 * 1024, static_cast<size_t>(in.width) * in.height / 8);
+  destination.capacity = std::max<size_t>(16 * 1024, static_cast<size_t>(width) * height / 8);
   destination.data = static_cast<unsigned char*>(std::malloc(destination.capacity));
   if (destination.data == nullptr) {
     throw Error(ErrorCode::Internal, "encodeJpeg: out of memory");
@@ -172,7 +210,15 @@ JpegBytes encodeJpeg(const JpegRequest& in) {
   destination.pub.init_destination = startDestination;
   destination.pub.empty_output_buffer = growDestination;
   destination.pub.term_destination = finishDestination;
-  const bool done = compress(in, cinfo, errors, destination, row);
+  std::vector<JSAMPROW> pointers;
+  bool done = false;
+  try {
+    done = compress(width, height, quality, bands, cinfo, errors, destination, pointers);
+  } catch (...) {
+    jpeg_destroy_compress(&cinfo);
+    std::free(destination.data);
+    throw;
+  }
   jpeg_destroy_compress(&cinfo);
   JpegBytes bytes;
   bytes.data.reset(destination.data);

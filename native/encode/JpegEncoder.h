@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 
 namespace vsnap {
@@ -40,5 +41,15 @@ struct JpegRequest {
 // Throws vsnap::Error (Internal) when the request is out of range or
 // libjpeg fails; never exits the process, never prints.
 JpegBytes encodeJpeg(const JpegRequest& request);
+
+// The rows of an upright image, packed RGB24, top to bottom, a band at a
+// time: points `rows` at the next rows (width * 3 bytes apart) and returns
+// how many there are, 0 once all were given. It may throw; encodeJpegBands
+// then frees what it holds and lets the exception through.
+using RgbBandSource = std::function<int(const uint8_t** rows)>;
+
+// encodeJpeg for an image given band by band (RgbBands in Decoder.h): the
+// same bytes as for the whole image at once.
+JpegBytes encodeJpegBands(int width, int height, int quality, const RgbBandSource& bands);
 
 }  // namespace vsnap

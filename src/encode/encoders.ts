@@ -1,9 +1,11 @@
 /**
  * Where a run encodes its frames (SnapshotOptions.encoder):
  * - 'native': the decode backend's own JPEG encoder (the addon's
- *   libjpeg-turbo) on Node's thread pool, beside the decode lanes: nothing
- *   to load or start. JPEG only, native backend only; it writes the pixels
- *   sharp writes.
+ *   libjpeg-turbo): nothing to load or start. The snapshot pipeline has
+ *   each lane encode as it decodes (Extractor.nextJpeg), the frame handed
+ *   over band by band; `encode` takes a frame held in JavaScript, on Node's
+ *   thread pool. JPEG only, native backend only; it writes the pixels sharp
+ *   writes.
  * - 'workers': sharp in the shared pool of encode worker threads (pool.ts),
  *   started on first use and kept, each frame moved into a worker;
  * - 'inline': sharp on the calling thread (inline.ts), nothing to start but

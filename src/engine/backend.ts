@@ -11,6 +11,7 @@ import type {
   NativeDecodeStats,
   NativeFrame,
   NativeInput,
+  NativeJpegFrame,
   NativeOpenResult,
   NativeVideoInfo,
 } from './binding.js';
@@ -35,6 +36,11 @@ export interface Extractor {
   open(): Promise<NativeOpenResult>;
   /** Fills `dest` (frameBytes long); it must not be touched until this settles. One call per lane at a time. */
   next(lane: number, dest: ArrayBuffer): Promise<NativeFrame | null>;
+  /**
+   * Where the backend has its own JPEG encoder: next() and that encoder in
+   * one step, no frame handed over (binding.ts). Same rules as next().
+   */
+  nextJpeg?(lane: number, quality: number): Promise<NativeJpegFrame | null>;
   stats(): NativeDecodeStats;
   /** Cancels work in flight and frees the decoder. Idempotent. */
   close(): void;

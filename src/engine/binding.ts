@@ -97,6 +97,10 @@ export interface NativeFrame {
   height: number;
 }
 
+export interface NativeJpegFrame extends NativeFrame {
+  data: Buffer;
+}
+
 export interface NativeOpenResult {
   info: NativePlannedInfo;
   /** Number of outputs the plan holds. */
@@ -122,13 +126,21 @@ export interface NativeExtractor {
    * by outputIndex gives the plan in order.
    */
   next(lane: number, dest: ArrayBuffer): Promise<NativeFrame | null>;
+  /**
+   * next() and encodeJpeg() in one call on the lane's thread: the frame goes
+   * to libjpeg-turbo a band of rows at a time, never whole unless it must be
+   * turned, and resolves with its metadata and the JPEG (the bytes
+   * encodeJpeg gives for next()'s frame, turned upright by the video's
+   * rotation). `quality` is 1 to 100.
+   */
+  nextJpeg(lane: number, quality: number): Promise<NativeJpegFrame | null>;
   stats(): NativeDecodeStats;
   /** Cancels work in flight (it rejects with VSNAP_ABORTED) and frees the decoder. Idempotent. */
   close(): void;
 }
 
 /** The contract version this file describes; the module reports its own in versions().binding. */
-export const bindingVersion = 8;
+export const bindingVersion = 9;
 
 export interface NativeBinding {
   versions(): { binding: number; avformat: string; avcodec: string; swscale: string };

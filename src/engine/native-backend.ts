@@ -12,6 +12,7 @@ import type {
   NativeDecodeStats,
   NativeExtractor,
   NativeFrame,
+  NativeJpegFrame,
   NativeOpenResult,
 } from './binding.js';
 
@@ -49,6 +50,10 @@ class NativeExtractorAdapter implements Extractor {
 
   next(lane: number, dest: ArrayBuffer): Promise<NativeFrame | null> {
     return callAsync(() => this.#native.next(lane, dest));
+  }
+
+  nextJpeg(lane: number, quality: number): Promise<NativeJpegFrame | null> {
+    return callAsync(() => this.#native.nextJpeg(lane, quality));
   }
 
   stats(): NativeDecodeStats {

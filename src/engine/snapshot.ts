@@ -200,11 +200,21 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
    */
   async #decodeLane(lane: number, opened: OpenedInput, merger: OutputMerger<Promise<Snapshot>>): Promise<void> {
     try {
+      const { extractor, encoder } = opened;
+      const rotation = opened.info.rotation;
+      // The native encoder takes the frame where it was decoded, band by band (binding.ts).
+      const nextJpeg = encoder.name === 'native' ? extractor.nextJpeg?.bind(extractor) : undefined;
       while (await merger.acquire(lane)) {
+        if (nextJpeg !== undefined) {
+          const encoded = await nextJpeg(lane, this.#options.quality);
+          if (encoded === null) break;
+          merger.put(lane, encoded.outputIndex, Promise.resolve(this.#snapshot(encoded, encoded.data, rotation)));
+          continue;
+        }
         const frame = this.#spareFrames.pop() ?? new ArrayBuffer(opened.frameBytes);
-        const decoded = await opened.extractor.next(lane, frame);
+        const decoded = await extractor.next(lane, frame);
         if (decoded === null) break;
-        const snapshot = this.#encode(opened.encoder, frame, decoded, opened.info.rotation);
+        const snapshot = this.#encode(encoder, frame, decoded, rotation);
         // The consumer awaits it in turn; until then a failure must not count as unhandled.
         snapshot.catch(ignore);
         merger.put(lane, decoded.outputIndex, snapshot);
@@ -228,6 +238,10 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
     });
     // Encoded on this process's threads, the frame is free again; moved to an encode worker, it is detached (empty).
     if (frame.byteLength > 0 && !this.#finished) this.#spareFrames.push(frame);
+    return this.#snapshot(decoded, data, rotation);
+  }
+
+  #snapshot(decoded: NativeFrame, data: Buffer, rotation: number): Snapshot {
     const [width, height] = rotatedSize(decoded.width, decoded.height, rotation);
     return {
       outputIndex: decoded.outputIndex,
@@ -235,7 +249,7 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
       frameTime: decoded.frameTime,
       width,
       height,
-      format,
+      format: this.#options.format,
       data,
     };
   }

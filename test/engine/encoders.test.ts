@@ -18,8 +18,8 @@ import { loadBackend } from '../../src/engine/loader.js';
 import { SnapshotRun } from '../../src/engine/snapshot.js';
 import { snapshot, shutdown, type ImageFormat, type Snapshot, type SnapshotOptions } from '../../src/index.js';
 import { resolveInput, resolveSnapshotOptions } from '../../src/options.js';
-import { fixtureNamed } from '../helpers/fixtures.js';
-import { fixturePath } from '../helpers/made-file.js';
+import { fixtureNamed, fixtures, testsrc2 } from '../helpers/fixtures.js';
+import { fixturePath, type MadeFile } from '../helpers/made-file.js';
 import { collect, failureOf } from '../helpers/snapshot-run.js';
 
 afterAll(shutdown);
@@ -79,9 +79,23 @@ async function pixels(jpeg: Buffer): Promise<{ width: number; height: number; da
   return { width: info.width, height: info.height, data };
 }
 
-describe.each(['mp4-rotate-cw90', 'mp4-rotate-ccw90', 'mp4-h264'])('JPEGs of %s', (fixture) => {
+// Every fixture (each codec, container and pixel format: 4:4:4 at an odd
+// size and 10-bit 4:2:0, which swscale converts with vertical chroma
+// filtering, each an even-size 4:2:0 through its faster path) and an MJPEG
+// file (full-range yuvj420p): the native encoder takes the decoded frame
+// band by band, turned ones whole, and must write what sharp writes from
+// the whole converted frame.
+const mjpeg: MadeFile = {
+  name: 'avi-mjpeg',
+  ext: 'avi',
+  encoder: 'mjpeg',
+  encode: [...testsrc2(320, 240, 30, 2), '-c:v', 'mjpeg', '-q:v', '4', '-pix_fmt', 'yuvj420p'],
+};
+const jpegSources: readonly MadeFile[] = [...fixtures, mjpeg];
+
+describe.each(jpegSources.map((file) => [file.name, file] as const))('JPEGs of %s', (_name, file) => {
   it('from the native encoder have the pixels sharp writes, turned upright', async () => {
-    const input = await fixturePath(fixtureNamed(fixture));
+    const input = await fixturePath(file);
     const options = { interval: 0.5, format: 'jpg', mode: 'exact', backend: 'native' } as const;
     const fromSharp = await collect(input, { ...options, encoder: 'inline' });
     const fromNative = await collect(input, { ...options, encoder: 'native' });
