@@ -55,7 +55,7 @@ fi
 out=build/fuzz
 unit_timeout=10
 fuzzer=$out/extract_fuzzer
-sources=(native/core/*.cpp native/core/*.h native/fuzz/extract_fuzzer.cpp)
+sources=(native/core/*.cpp native/core/*.h native/encode/*.cpp native/encode/*.h native/fuzz/extract_fuzzer.cpp)
 ffmpeg_libs=(libavformat libavcodec libswscale libavutil)
 if [ "$asan_ffmpeg" = 1 ]; then
   ffmpeg_prefix=build/ffmpeg-asan
@@ -81,8 +81,8 @@ if [ ! -x "$fuzzer" ] || [ -n "$(find "${sources[@]}" -newer "$fuzzer")" ]; then
   # shellcheck disable=SC2086
   clang++ -std=c++17 -g -O1 -fno-omit-frame-pointer \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -Inative/core native/core/*.cpp native/fuzz/extract_fuzzer.cpp \
-    $ffmpeg_flags -o "$fuzzer"
+    -Inative/core -Inative/encode native/core/*.cpp native/encode/*.cpp native/fuzz/extract_fuzzer.cpp \
+    $ffmpeg_flags $(pkg-config --cflags --libs libjpeg) -o "$fuzzer"
 fi
 [ "$build_only" = 0 ] || exit 0
 

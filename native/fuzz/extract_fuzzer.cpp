@@ -7,7 +7,10 @@
 // taking turns here), keyframe mode planned from the index where the
 // container has one, and
 // exact mode from the index too, at an interval sparse enough for the index
-// to be used on the seeds (a dense exact plan scans). A
+// to be used on the seeds (a dense exact plan scans). The first two make
+// JPEGs as the addon's nextJpeg does (decodeNext, then the frame to
+// libjpeg-turbo band by band, or whole when turned), the third RGB frames
+// as next() does. A
 // vsnap::Error is the expected end of damaged data; anything else (a crash,
 // a sanitizer report, a leak, a hang, runaway memory) is a finding. The
 // decoding of each mode stops after a few outputs, so that time goes to more
@@ -28,6 +31,7 @@
 #include "Decoder.h"
 #include "Error.h"
 #include "Input.h"
+#include "JpegEncoder.h"
 
 extern "C" {
 #include <libavutil/cpu.h>
@@ -44,7 +48,28 @@ constexpr double kSparseInterval = 2;
 constexpr int64_t kMaxTargets = 100000;
 constexpr int64_t kMaxPixels = 8192 * 8192;
 
-void extract(const uint8_t* data, size_t size, vsnap::SamplingMode mode, vsnap::Planning planning,
+enum class Output { Rgb, Jpeg };
+
+// One output of `decoder` as the addon makes it: false once it has none.
+bool nextOutput(vsnap::Decoder& decoder, Output output, std::vector<uint8_t>& rgb, vsnap::OutputFrame& out) {
+  if (output == Output::Rgb) {
+    return decoder.next(rgb.data(), rgb.size(), out);
+  }
+  if (!decoder.decodeNext(out)) {
+    return false;
+  }
+  const int rotation = decoder.info().rotation;
+  if (rotation == 0) {
+    vsnap::RgbBands bands = decoder.decodedBands();
+    vsnap::encodeJpegBands(out.width, out.height, 80, [&](const uint8_t** rows) { return bands.next(rows); });
+  } else {
+    decoder.convertDecoded(rgb.data(), rgb.size());
+    vsnap::encodeJpeg({rgb.data(), out.width, out.height, rotation, 80});
+  }
+  return true;
+}
+
+void extract(const uint8_t* data, size_t size, vsnap::SamplingMode mode, vsnap::Planning planning, Output output,
              double interval = kInterval, int lanes = 1) {
   const std::atomic<bool> cancel{false};
   try {
@@ -67,7 +92,7 @@ void extract(const uint8_t* data, size_t size, vsnap::SamplingMode mode, vsnap::
     int outputs = 0;
     while (outputs < maxOutputs && !decoders.empty()) {
       for (auto it = decoders.begin(); it != decoders.end() && outputs < maxOutputs;) {
-        if ((*it)->next(rgb.data(), rgb.size(), out)) {
+        if (nextOutput(**it, output, rgb, out)) {
           ++outputs;
           ++it;
         } else {
@@ -103,8 +128,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) {
     return 0;
   }
-  extract(data, size, vsnap::SamplingMode::Exact, vsnap::Planning::Scan, kInterval, 2);
-  extract(data, size, vsnap::SamplingMode::Keyframe, vsnap::Planning::IndexWhereExact);
-  extract(data, size, vsnap::SamplingMode::Exact, vsnap::Planning::IndexWhereExact, kSparseInterval);
+  extract(data, size, vsnap::SamplingMode::Exact, vsnap::Planning::Scan, Output::Jpeg, kInterval, 2);
+  extract(data, size, vsnap::SamplingMode::Keyframe, vsnap::Planning::IndexWhereExact, Output::Jpeg);
+  extract(data, size, vsnap::SamplingMode::Exact, vsnap::Planning::IndexWhereExact, Output::Rgb, kSparseInterval);
   return 0;
 }
