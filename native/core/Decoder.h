@@ -132,9 +132,11 @@ struct OutputFrame {
 // swscale in slices of kSliceRows rows, in order, as FFmpeg's filters give
 // it; where swscale fills in chroma by filtering rows it gives back fewer
 // rows for a slice and the rest with the next. A frame of another size than
-// the video's (a stream that changes size) is scaled: it goes in one slice,
-// into a band of the whole frame. Valid while the decoder is alive and
-// decodes nothing else.
+// the video's (a stream that changes size) is scaled, and a scaling filter
+// can reach back past the rows swscale kept from earlier slices (it read
+// before the slice on native/fuzz/regressions/avi-mpeg4-8191px-*): such a
+// frame goes in one slice, into a band of the whole frame. Valid while the
+// decoder is alive and decodes nothing else.
 class RgbBands {
  public:
   static constexpr int kSliceRows = 16;
