@@ -70,8 +70,7 @@ boolean growDestination(j_compress_ptr cinfo) {
 void finishDestination(j_compress_ptr) {}
 
 // Fills `row` with output row `y` of the image turned `rotation` (90, 180
-// or 270) degrees clockwise; width and height are the source's. It must not
-// throw: it runs between libjpeg's setjmp and jpeg_destroy_compress.
+// or 270) degrees clockwise; width and height are the source's.
 void rotatedRow(const JpegRequest& in, int y, uint8_t* row) {
   const size_t stride = static_cast<size_t>(in.width) * 3;
   const uint8_t* rgb = in.rgb;

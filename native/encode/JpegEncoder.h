@@ -1,6 +1,6 @@
 // JPEG encoding of a decoded frame with libjpeg-turbo, on the thread that
-// calls it (the binding runs it on Node's thread pool, beside the decode
-// lanes). What it writes is what sharp writes with `optimiseCoding: false`,
+// calls it (the binding runs it on the decode lane that made the frame, or
+// on Node's thread pool for a frame held in JavaScript). What it writes is what sharp writes with `optimiseCoding: false`,
 // the encoder it replaces for JPEG: baseline, 4:2:0 chroma, the standard
 // (Annex K) quantisation tables scaled by the quality and the standard
 // Huffman tables, the slow-but-accurate integer DCT. It differs from sharp
