@@ -211,7 +211,7 @@ void NextJpegWorker::run() {
   const int rotation = decoder.info().rotation;
   if (rotation == 0) {
     RgbBands bands = decoder.decodedBands();
-    bytes_ = encodeJpegBands(frame_.width, frame_.height, quality_, [&](const uint8_t** rows) { return bands.next(rows); });
+    bytes_ = encodeJpegBands(frame_.width, frame_.height, quality_, [&] { return bands.next(); });
     return;
   }
   std::vector<uint8_t>& rgb = lane().rgb;

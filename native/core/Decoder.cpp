@@ -737,22 +737,31 @@ SwsContext* Decoder::converterFor(const AVFrame* frame) {
   return sws_.get();
 }
 
+// Band by band, never by swscale straight into `rgb`: its rows are packed,
+// and swscale needs padded ones (RgbBands).
 void Decoder::convert(const AVFrame* frame, uint8_t* rgb, size_t capacity) {
   if (capacity < frameBytes()) {
     throw Error(ErrorCode::Internal, "next: the destination buffer is smaller than one frame");
   }
-  SwsContext* sws = converterFor(frame);
-  uint8_t* planes[4] = {rgb, nullptr, nullptr, nullptr};
-  int strides[4] = {info_.width * 3, 0, 0, 0};
-  const int rows = sws_scale(sws, frame->data, frame->linesize, 0, frame->height, planes, strides);
-  if (rows <= 0) {
-    checkAv(rows < 0 ? rows : AVERROR_UNKNOWN, "sws_scale");
+  const size_t rowBytes = static_cast<size_t>(info_.width) * 3;
+  RgbBands bands(converterFor(frame), frame, info_.width, info_.height);
+  for (RgbBand band = bands.next(); band.count > 0; band = bands.next()) {
+    for (int row = 0; row < band.count; ++row) {
+      std::memcpy(rgb, band.rows + static_cast<size_t>(row) * band.stride, rowBytes);
+      rgb += rowBytes;
+    }
   }
 }
 
 // ============================================================================
 // RgbBands
 // ============================================================================
+
+// Rows padded to a multiple of 16 pixels take whole stores of swscale's
+// x86 RGB24 writers (8 pixels at a time for MMX, 16 for SSSE3); the spare
+// bytes after the last row are a margin beyond that.
+constexpr int kRowAlignPixels = 16;
+constexpr size_t kSpareBytes = 64;
 
 // At the video's size a conversion filters rows only to fill in chroma,
 // and holds back a few rows at most (the bicubic filter's reach): the band
@@ -764,14 +773,15 @@ RgbBands::RgbBands(SwsContext* sws, const AVFrame* frame, int width, int height)
       height_(height),
       sliceRows_(frame->width == width && frame->height == height ? kSliceRows : frame->height),
       capacityRows_(frame->width == width && frame->height == height ? std::min(height, kSliceRows * 4) : height),
-      band_(static_cast<size_t>(width) * 3 * static_cast<size_t>(capacityRows_)) {}
+      stride_(static_cast<size_t>(FFALIGN(width, kRowAlignPixels)) * 3),
+      band_(stride_ * static_cast<size_t>(capacityRows_) + kSpareBytes) {}
 
-int RgbBands::next(const uint8_t** rows) {
+RgbBand RgbBands::next() {
   const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(frame_->format));
   if (desc == nullptr) {
     throw Error(ErrorCode::Internal, "RgbBands: unknown pixel format");
   }
-  const int stride = width_ * 3;
+  const int stride = static_cast<int>(stride_);
   while (emitted_ < height_ && fed_ < frame_->height) {
     const int sliceRows = std::min(sliceRows_, frame_->height - fed_);
     const uint8_t* slice[4] = {nullptr, nullptr, nullptr, nullptr};
@@ -795,15 +805,14 @@ int RgbBands::next(const uint8_t** rows) {
       throw Error(ErrorCode::Internal, "sws_scale: gave back more rows than a band holds");
     }
     if (written > 0) {
-      *rows = band_.data();
       emitted_ += written;
-      return written;
+      return RgbBand{band_.data(), stride_, written};
     }
   }
   if (emitted_ < height_) {
     throw Error(ErrorCode::Internal, "sws_scale: gave back fewer rows than the frame has");
   }
-  return 0;
+  return RgbBand{};
 }
 
 void Decoder::throwIfCancelled() const {

@@ -40,6 +40,7 @@
 
 #include "FFmpeg.h"
 #include "Input.h"
+#include "RgbBand.h"
 #include "Timeline.h"
 
 namespace vsnap {
@@ -135,16 +136,24 @@ struct OutputFrame {
 // the video's (a stream that changes size) is scaled, and a scaling filter
 // can reach back past the rows swscale kept from earlier slices (it read
 // before the slice on native/fuzz/regressions/avi-mpeg4-8191px-*): such a
-// frame goes in one slice, into a band of the whole frame. Valid while the
-// decoder is alive and decodes nothing else.
+// frame goes in one slice, into a band of the whole frame.
+//
+// The band's rows are padded to a whole number of 16 pixels, with spare
+// bytes after the last: Debian's swscale (FFmpeg 5.1, x86) writes RGB24 8
+// or 16 pixels at a time. Into rows packed at width * 3 bytes, its SSSE3
+// YUV 4:2:0 converter writes the first multiple of 8 pixels of each row and
+// leaves the last width % 8 as they were; where that multiple of 8 is odd
+// it stores 8 pixels more, up to 24 bytes past the end of the last row.
+// Garbage columns at the right of an 854-pixel frame, a heap overrun (an
+// abort in free) on a 72-pixel one: test/engine/odd-widths.test.ts. Valid
+// while the decoder is alive and decodes nothing else.
 class RgbBands {
  public:
   static constexpr int kSliceRows = 16;
 
   RgbBands(SwsContext* sws, const AVFrame* frame, int width, int height);
-  // Points `rows` at the next rows (width * 3 bytes apart) and returns how
-  // many there are; 0 once every row was given.
-  int next(const uint8_t** rows);
+  // The next rows, top to bottom; a band of 0 rows once every row was given.
+  RgbBand next();
 
  private:
   SwsContext* sws_;
@@ -153,6 +162,7 @@ class RgbBands {
   int height_;
   int sliceRows_;    // source rows a slice
   int capacityRows_;  // rows the band holds
+  size_t stride_;      // bytes a row, padded
   int fed_ = 0;       // source rows given to swscale
   int emitted_ = 0;   // output rows it gave back
   std::vector<uint8_t> band_;

@@ -124,19 +124,20 @@ bool compress(int width, int height, int quality, const RgbBandSource& bands, jp
   jpeg_set_quality(&cinfo, quality, TRUE);
   cinfo.optimize_coding = FALSE;
   jpeg_start_compress(&cinfo, TRUE);
-  const size_t stride = static_cast<size_t>(width) * 3;
   while (cinfo.next_scanline < cinfo.image_height) {
-    const uint8_t* rows = nullptr;
-    const int count = bands(&rows);
-    if (count <= 0 || static_cast<JDIMENSION>(count) > cinfo.image_height - cinfo.next_scanline) {
+    const RgbBand band = bands();
+    if (band.count <= 0 || static_cast<JDIMENSION>(band.count) > cinfo.image_height - cinfo.next_scanline) {
       throw Error(ErrorCode::Internal, "encodeJpeg: the image's rows ran short or over");
     }
-    pointers.resize(static_cast<size_t>(count));
-    for (int i = 0; i < count; ++i) {
-      pointers[static_cast<size_t>(i)] = const_cast<JSAMPROW>(rows + static_cast<size_t>(i) * stride);
+    if (band.stride < static_cast<size_t>(width) * 3) {
+      throw Error(ErrorCode::Internal, "encodeJpeg: rows overlap (stride shorter than a row)");
+    }
+    pointers.resize(static_cast<size_t>(band.count));
+    for (int i = 0; i < band.count; ++i) {
+      pointers[static_cast<size_t>(i)] = const_cast<JSAMPROW>(band.rows + static_cast<size_t>(i) * band.stride);
     }
     // A memory destination never suspends: every row given is taken.
-    jpeg_write_scanlines(&cinfo, pointers.data(), static_cast<JDIMENSION>(count));
+    jpeg_write_scanlines(&cinfo, pointers.data(), static_cast<JDIMENSION>(band.count));
   }
   jpeg_finish_compress(&cinfo);
   return true;
@@ -166,25 +167,23 @@ JpegBytes encodeJpeg(const JpegRequest& in) {
   if (in.rotation == 0) {
     // Every row at once, in place.
     bool given = false;
-    return encodeJpegBands(width, height, in.quality, [&](const uint8_t** rows) {
+    return encodeJpegBands(width, height, in.quality, [&] {
       if (given) {
-        return 0;
+        return RgbBand{};
       }
       given = true;
-      *rows = in.rgb;
-      return in.height;
+      return RgbBand{in.rgb, static_cast<size_t>(width) * 3, in.height};
     });
   }
   // One turned row at a time.
   std::vector<uint8_t> row(static_cast<size_t>(width) * 3);
   int next = 0;
-  return encodeJpegBands(width, height, in.quality, [&](const uint8_t** rows) {
+  return encodeJpegBands(width, height, in.quality, [&] {
     if (next >= height) {
-      return 0;
+      return RgbBand{};
     }
     rotatedRow(in, next++, row.data());
-    *rows = row.data();
-    return 1;
+    return RgbBand{row.data(), row.size(), 1};
   });
 }
 

@@ -14,6 +14,8 @@
 #include <functional>
 #include <memory>
 
+#include "RgbBand.h"
+
 namespace vsnap {
 
 struct FreeDeleter {
@@ -42,11 +44,10 @@ struct JpegRequest {
 // libjpeg fails; never exits the process, never prints.
 JpegBytes encodeJpeg(const JpegRequest& request);
 
-// The rows of an upright image, packed RGB24, top to bottom, a band at a
-// time: points `rows` at the next rows (width * 3 bytes apart) and returns
-// how many there are, 0 once all were given. It may throw; encodeJpegBands
-// then frees what it holds and lets the exception through.
-using RgbBandSource = std::function<int(const uint8_t** rows)>;
+// The rows of an upright image, top to bottom, a band at a time: the next
+// band, or a band of 0 rows once all were given. It may throw;
+// encodeJpegBands then frees what it holds and lets the exception through.
+using RgbBandSource = std::function<RgbBand()>;
 
 // encodeJpeg for an image given band by band (RgbBands in Decoder.h): the
 // same bytes as for the whole image at once.

@@ -61,7 +61,7 @@ bool nextOutput(vsnap::Decoder& decoder, Output output, std::vector<uint8_t>& rg
   const int rotation = decoder.info().rotation;
   if (rotation == 0) {
     vsnap::RgbBands bands = decoder.decodedBands();
-    vsnap::encodeJpegBands(out.width, out.height, 80, [&](const uint8_t** rows) { return bands.next(rows); });
+    vsnap::encodeJpegBands(out.width, out.height, 80, [&] { return bands.next(); });
   } else {
     decoder.convertDecoded(rgb.data(), rgb.size());
     vsnap::encodeJpeg({rgb.data(), out.width, out.height, rotation, 80});
