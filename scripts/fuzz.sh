@@ -79,7 +79,9 @@ mkdir -p "$out/seeds" "$out/corpus" "$out/artifacts"
 if [ ! -x "$fuzzer" ] || [ -n "$(find "${sources[@]}" -newer "$fuzzer")" ]; then
   echo "fuzz: building $fuzzer"
   # shellcheck disable=SC2086
-  clang++ -std=c++17 -g -O1 -fno-omit-frame-pointer \
+  # VSNAP_GUARD_BANDS: the RGB bands swscale writes end at a page that
+  # faults (BandMemory in native/core/Decoder.h).
+  clang++ -std=c++17 -g -O1 -fno-omit-frame-pointer -DVSNAP_GUARD_BANDS \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -Inative/core -Inative/encode native/core/*.cpp native/encode/*.cpp native/fuzz/extract_fuzzer.cpp \
     $ffmpeg_flags $(pkg-config --cflags --libs libjpeg) -o "$fuzzer"

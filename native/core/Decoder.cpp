@@ -8,6 +8,11 @@
 #include "Error.h"
 #include "IndexPlanner.h"
 
+#ifdef VSNAP_GUARD_BANDS
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
 extern "C" {
 #include <libavutil/display.h>
 #include <libavutil/pixdesc.h>
@@ -756,6 +761,34 @@ void Decoder::convert(const AVFrame* frame, uint8_t* rgb, size_t capacity) {
 // ============================================================================
 // RgbBands
 // ============================================================================
+
+#ifdef VSNAP_GUARD_BANDS
+
+BandMemory::BandMemory(size_t size) {
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  const size_t pages = (size + page - 1) / page;
+  mappingSize_ = (pages + 1) * page;
+  mapping_ = mmap(nullptr, mappingSize_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapping_ == MAP_FAILED) {
+    throw Error(ErrorCode::Internal, "BandMemory: mmap failed");
+  }
+  uint8_t* guard = static_cast<uint8_t*>(mapping_) + pages * page;
+  if (mprotect(guard, page, PROT_NONE) != 0) {
+    munmap(mapping_, mappingSize_);
+    throw Error(ErrorCode::Internal, "BandMemory: mprotect failed");
+  }
+  data_ = guard - size;
+}
+
+BandMemory::~BandMemory() { munmap(mapping_, mappingSize_); }
+
+#else
+
+BandMemory::BandMemory(size_t size) : storage_(size), data_(storage_.data()) {}
+
+BandMemory::~BandMemory() = default;
+
+#endif
 
 // Rows padded to a multiple of 16 pixels take whole stores of swscale's
 // x86 RGB24 writers (8 pixels at a time for MMX, 16 for SSSE3); the spare

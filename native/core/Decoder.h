@@ -125,6 +125,29 @@ struct OutputFrame {
   int height = 0;
 };
 
+// Memory for RgbBands. Built with VSNAP_GUARD_BANDS (the fuzz harness,
+// scripts/fuzz.sh), it ends where a page the process may not touch begins,
+// so that a write past it faults at once, even one made by FFmpeg's
+// assembly, which AddressSanitizer does not see; otherwise a plain vector.
+class BandMemory {
+ public:
+  explicit BandMemory(size_t size);
+  ~BandMemory();
+  BandMemory(const BandMemory&) = delete;
+  BandMemory& operator=(const BandMemory&) = delete;
+
+  uint8_t* data() { return data_; }
+
+ private:
+#ifdef VSNAP_GUARD_BANDS
+  void* mapping_ = nullptr;
+  size_t mappingSize_ = 0;
+#else
+  std::vector<uint8_t> storage_;
+#endif
+  uint8_t* data_ = nullptr;
+};
+
 // The frame a Decoder decoded last (decodeNext), converted to packed RGB24
 // a band of rows at a time, top to bottom: the bytes the whole-frame
 // conversion writes, in a buffer of a few dozen rows that stays in the CPU's
@@ -165,7 +188,7 @@ class RgbBands {
   size_t stride_;      // bytes a row, padded
   int fed_ = 0;       // source rows given to swscale
   int emitted_ = 0;   // output rows it gave back
-  std::vector<uint8_t> band_;
+  BandMemory band_;
 };
 
 class Decoder {
