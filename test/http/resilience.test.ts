@@ -146,7 +146,8 @@ describe('the service killed with SIGKILL', () => {
 
     const first = await Service.start(options);
     const taskIds: string[] = [];
-    for (let i = 0; i < 4; i += 1) taskIds.push(await taskIdOf(first, { ...longJob(`restart-${i}`), parameters: { interval: 2 } }));
+    // Enough work that the kill, once the worker is busy, leaves some of it: a task takes about half a second.
+    for (let i = 0; i < 8; i += 1) taskIds.push(await taskIdOf(first, { ...longJob(`restart-${i}`), parameters: { interval: 2 } }));
     const worker = await busyWorker(first);
     await first.kill9();
     // The orphaned worker notices its server is gone and exits instead of working on.
