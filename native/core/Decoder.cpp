@@ -79,7 +79,10 @@ bool headerDescribesVideo(const AVFormatContext& format) {
 
 // get_buffer2 of every codec context: refuses a frame over the guard's
 // limit (in displayed pixels, as the limit is checked on the declared size)
-// before anything is allocated for it.
+// before anything is allocated for it, then takes the frame's memory from
+// the decoder's FramePool. FFmpeg's own allocator serves what the pool is
+// not for: a codec that must use it (no AV_CODEC_CAP_DR1) and paletted or
+// hardware frames.
 int getGuardedBuffer(AVCodecContext* codec, AVFrame* frame, int flags) {
   auto* guard = static_cast<FrameSizeGuard*>(codec->opaque);
   if (guard->maxPixels > 0 && static_cast<int64_t>(codec->width) * codec->height > guard->maxPixels) {
@@ -87,7 +90,11 @@ int getGuardedBuffer(AVCodecContext* codec, AVFrame* frame, int flags) {
     guard->refusedHeight = codec->height;
     return AVERROR(EINVAL);
   }
-  return avcodec_default_get_buffer2(codec, frame, flags);
+  const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(frame->format));
+  const bool pooled = guard->frames != nullptr && codec->codec_type == AVMEDIA_TYPE_VIDEO &&
+                      (codec->codec->capabilities & AV_CODEC_CAP_DR1) != 0 && codec->hw_frames_ctx == nullptr &&
+                      desc != nullptr && (desc->flags & (AV_PIX_FMT_FLAG_PAL | AV_PIX_FMT_FLAG_HWACCEL)) == 0;
+  return pooled ? guard->frames->get(codec, frame) : avcodec_default_get_buffer2(codec, frame, flags);
 }
 
 // The bit rate avformat_find_stream_info gives a file that declares none:
@@ -374,6 +381,7 @@ void Decoder::openCodec(bool threads) {
   checkAv(avcodec_parameters_to_context(codec_.get(), stream_->codecpar), "avcodec_parameters_to_context");
   codec_->pkt_timebase = stream_->time_base;
   frameGuard_.maxPixels = work_->maxPixels;
+  frameGuard_.frames = &framePool_;
   codec_->opaque = &frameGuard_;
   codec_->get_buffer2 = getGuardedBuffer;
   codec_->thread_count = threads ? 0 : 1;

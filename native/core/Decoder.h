@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "FFmpeg.h"
+#include "FramePool.h"
 #include "Input.h"
 #include "RgbBand.h"
 #include "Timeline.h"
@@ -115,6 +116,7 @@ struct FrameSizeGuard {
   int64_t maxPixels = 0;  // 0: no limit
   std::atomic<int> refusedWidth{0};
   std::atomic<int> refusedHeight{0};
+  FramePool* frames = nullptr;  // where the frames it lets through get their memory
 };
 
 struct OutputFrame {
@@ -281,6 +283,7 @@ class Decoder {
   const std::atomic<bool>* cancel_;
   FormatContextPtr format_;
   AVStream* stream_ = nullptr;  // owned by format_
+  FramePool framePool_;        // outlives codec_, which takes frames from it
   FrameSizeGuard frameGuard_;  // outlives codec_, whose opaque it is
   CodecContextPtr codec_;
   PacketPtr packet_;
