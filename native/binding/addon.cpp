@@ -219,7 +219,7 @@ class Extractor : public Napi::ObjectWrap<Extractor> {
   Napi::Value Close(const Napi::CallbackInfo& info) {
     state_->closed = true;
     state_->cancel = true;
-    state_->releaseIfClosed();
+    state_->releaseIfClosed(info.Env());
     return info.Env().Undefined();
   }
 

@@ -124,12 +124,26 @@ DecodeStats ExtractorState::stats() const {
   return total;
 }
 
-void ExtractorState::releaseIfClosed() {
-  if (closed && !busy()) {
-    for (Lane& lane : lanes) {
-      lane.decoder.reset();
+void ExtractorState::releaseIfClosed(Napi::Env env) {
+  if (!closed || busy()) {
+    return;
+  }
+  // The lanes stay, with their stats; their decoders and buffers go.
+  std::vector<std::unique_ptr<Decoder>> decoders;
+  std::vector<std::vector<uint8_t>> buffers;
+  for (Lane& lane : lanes) {
+    if (lane.decoder != nullptr) {
+      decoders.push_back(std::move(lane.decoder));
+    }
+    if (lane.rgb.capacity() > 0) {
+      buffers.push_back(std::move(lane.rgb));
+      lane.rgb = {};
     }
   }
+  if (decoders.empty() && buffers.empty()) {
+    return;
+  }
+  (new ReleaseWorker(env, std::move(decoders), std::move(buffers), shared_from_this()))->Queue();
 }
 
 void OpenWorker::run() {
@@ -159,7 +173,7 @@ void OpenWorker::settled() {
   }
   state_->opening = false;
   state_->lanes = std::move(lanes_);
-  state_->releaseIfClosed();
+  state_->releaseIfClosed(Env());
 }
 
 Napi::Value OpenWorker::result() {
@@ -177,7 +191,7 @@ void LaneWorker::settled() {
   Lane& lane = state_->lanes[lane_];
   lane.busy = false;
   lane.stats = lane.decoder->stats();
-  state_->releaseIfClosed();
+  state_->releaseIfClosed(Env());
 }
 
 Napi::Value LaneWorker::frameOrNull() {

@@ -41,7 +41,7 @@ struct Lane {
 
 // The state one Extractor shares with its workers. Only the main thread
 // touches it, except `cancel`, which the decoders read.
-struct ExtractorState {
+struct ExtractorState : std::enable_shared_from_this<ExtractorState> {
   InputSpec input;
   SamplingMode mode = SamplingMode::Exact;
   Planning planning = Planning::IndexWhereExact;
@@ -56,7 +56,37 @@ struct ExtractorState {
 
   bool busy() const;
   DecodeStats stats() const;
-  void releaseIfClosed();
+  // Once closed and idle, hands the lanes' decoders to a ReleaseWorker.
+  void releaseIfClosed(Napi::Env env);
+};
+
+// Frees a closed extraction's decoders on the thread pool: a 4K decoder's
+// frame pools and tables take milliseconds to unmap, an event loop stall
+// for every extraction that closes. The state stays referenced until the
+// decoders are gone (they read its `cancel`, and a MemoryInput reads the
+// bytes it keeps), and is let go on the main thread, where the worker
+// itself is deleted.
+class ReleaseWorker : public Napi::AsyncWorker {
+ public:
+  ReleaseWorker(Napi::Env env, std::vector<std::unique_ptr<Decoder>> decoders,
+                std::vector<std::vector<uint8_t>> buffers, std::shared_ptr<const ExtractorState> state)
+      : Napi::AsyncWorker(env),
+        decoders_(std::move(decoders)),
+        buffers_(std::move(buffers)),
+        state_(std::move(state)) {}
+
+ protected:
+  void Execute() override {
+    decoders_.clear();
+    buffers_.clear();
+  }
+  void OnOK() override {}
+  void OnError(const Napi::Error&) override {}
+
+ private:
+  std::vector<std::unique_ptr<Decoder>> decoders_;
+  std::vector<std::vector<uint8_t>> buffers_;
+  std::shared_ptr<const ExtractorState> state_;
 };
 
 // A worker that settles a promise; errors carry the core's stable code.
