@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
-const BUILD_FILES = ['bin/vsnap', 'dist', 'build/Release/vsnap.node', 'package.json'];
+const BUILD_FILES = ['bin/vsnap', 'bin/package.json', 'dist', 'build/Release/vsnap.node', 'package.json'];
 
 export function assertVsnapBuilt(repoRoot) {
   for (const file of BUILD_FILES) {

@@ -52,7 +52,7 @@ function oneLine(text: string): string {
 const statKeys = ['bytesRead', 'decodeErrors', 'framesDecoded', 'packetsRead', 'scanPackets', 'seeks', 'seeksAvoided'];
 
 beforeAll(() => {
-  if (!existsSync(join(root, 'dist', 'vsnap-cli.js'))) throw new Error('bin/vsnap runs dist/: run `npm run build` first');
+  if (!existsSync(join(root, 'dist', 'vsnap-cli.cjs'))) throw new Error('bin/vsnap runs dist/: run `npm run build` first');
 });
 
 describe('vsnap extract --json', () => {

@@ -53,7 +53,7 @@ let videoUrl: string;
 let longUrl: string;
 
 beforeAll(async () => {
-  if (!existsSync(path.join(packageRoot(), 'dist', 'vsnap-cli.js'))) throw new Error('bin/vsnap runs dist/: run `npm run build:ts` first');
+  if (!existsSync(path.join(packageRoot(), 'dist', 'vsnap-cli.cjs'))) throw new Error('bin/vsnap runs dist/: run `npm run build:ts` first');
   root = await fs.mkdtemp(path.join(os.tmpdir(), 'vsnap-redis-queue-'));
   dataDir = path.join(root, 'data');
   store = new LocalStore(dataDir);
