@@ -120,6 +120,8 @@ DecodeStats ExtractorState::stats() const {
     total.framesDecoded += lane.stats.framesDecoded;
     total.decodeErrors += lane.stats.decodeErrors;
     total.bytesRead += lane.stats.bytesRead;
+    total.damagedFrames += lane.stats.damagedFrames;
+    total.seekRecoveries += lane.stats.seekRecoveries;
   }
   return total;
 }
@@ -290,6 +292,8 @@ Napi::Object statsToJs(Napi::Env env, const DecodeStats& stats) {
   out.Set("scanPackets", static_cast<double>(stats.scanPackets));
   out.Set("framesDecoded", static_cast<double>(stats.framesDecoded));
   out.Set("decodeErrors", static_cast<double>(stats.decodeErrors));
+  out.Set("damagedFrames", static_cast<double>(stats.damagedFrames));
+  out.Set("seekRecoveries", static_cast<double>(stats.seekRecoveries));
   out.Set("bytesRead", static_cast<double>(stats.bytesRead));
   return out;
 }

@@ -77,26 +77,6 @@ bool headerDescribesVideo(const AVFormatContext& format) {
   return described && (matroska || (video->duration > 0 && avformat_index_get_entries_count(video) > 0));
 }
 
-// get_buffer2 of every codec context: refuses a frame over the guard's
-// limit (in displayed pixels, as the limit is checked on the declared size)
-// before anything is allocated for it, then takes the frame's memory from
-// the decoder's FramePool. FFmpeg's own allocator serves what the pool is
-// not for: a codec that must use it (no AV_CODEC_CAP_DR1) and paletted or
-// hardware frames.
-int getGuardedBuffer(AVCodecContext* codec, AVFrame* frame, int flags) {
-  auto* guard = static_cast<FrameSizeGuard*>(codec->opaque);
-  if (guard->maxPixels > 0 && static_cast<int64_t>(codec->width) * codec->height > guard->maxPixels) {
-    guard->refusedWidth = codec->width;
-    guard->refusedHeight = codec->height;
-    return AVERROR(EINVAL);
-  }
-  const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(frame->format));
-  const bool pooled = guard->frames != nullptr && codec->codec_type == AVMEDIA_TYPE_VIDEO &&
-                      (codec->codec->capabilities & AV_CODEC_CAP_DR1) != 0 && codec->hw_frames_ctx == nullptr &&
-                      desc != nullptr && (desc->flags & (AV_PIX_FMT_FLAG_PAL | AV_PIX_FMT_FLAG_HWACCEL)) == 0;
-  return pooled ? guard->frames->get(codec, frame) : avcodec_default_get_buffer2(codec, frame, flags);
-}
-
 // The bit rate avformat_find_stream_info gives a file that declares none:
 // its size over its duration.
 int64_t bitRateOfSize(AVFormatContext& format) {
@@ -256,9 +236,9 @@ void Decoder::scan() {
     }
     av_packet_unref(packet_.get());
   }
-  // A codec that delays display by one frame leaves the pts of its anchors
-  // to be found from the packets after them (Timeline.h).
-  timeline->finish(fallbackDuration(), stream_->codecpar->video_delay == 1);
+  // A codec that reorders frames in a container without pts leaves their
+  // display times to be found from the packets after them (Timeline.h).
+  timeline->finish(fallbackDuration(), stream_->codecpar->video_delay);
   if ((format_->iformat->flags & AVFMT_GENERIC_INDEX) != 0) {
     const int count = avformat_index_get_entries_count(stream_);
     for (int i = 0; i < count; ++i) {
@@ -288,16 +268,20 @@ bool Decoder::planFromIndex(SamplingMode mode, AVRational interval, int64_t maxT
     describeTimes(planner.origin(), planner.end(), planner.frameCount());
     return true;
   } catch (const IndexPlanner::NotExact&) {
-    // The scan reads from the first frame, wherever the planner stopped. The
-    // demuxer takes an offset of its own off a seek time, within the span of
-    // the stream: a time that far before the first frame lands on it.
-    const int count = avformat_index_get_entries_count(stream_);
-    const int64_t first = avformat_index_get_entry(stream_, 0)->timestamp;
-    const int64_t span = avformat_index_get_entry(stream_, count - 1)->timestamp - first;
-    checkAv(av_seek_frame(format_.get(), stream_->index, first - span - 1, AVSEEK_FLAG_BACKWARD),
-            "av_seek_frame(the first frame)", ErrorCode::CorruptInput);
+    // The scan reads from the first frame, wherever the planner stopped.
+    rewind();
     return false;
   }
+}
+
+void Decoder::rewind() {
+  // The demuxer takes an offset of its own off a seek time, within the span
+  // of the stream: a time that far before the first frame lands on it.
+  const int count = avformat_index_get_entries_count(stream_);
+  const int64_t first = avformat_index_get_entry(stream_, 0)->timestamp;
+  const int64_t span = avformat_index_get_entry(stream_, count - 1)->timestamp - first;
+  checkAv(av_seek_frame(format_.get(), stream_->index, first - span - 1, AVSEEK_FLAG_BACKWARD),
+          "av_seek_frame(the first frame)", ErrorCode::CorruptInput);
 }
 
 void Decoder::checkTargetCount(int64_t origin, int64_t end, AVRational interval, int64_t maxTargets) const {
@@ -380,10 +364,9 @@ void Decoder::openCodec(bool threads) {
   codec_.reset(raw);
   checkAv(avcodec_parameters_to_context(codec_.get(), stream_->codecpar), "avcodec_parameters_to_context");
   codec_->pkt_timebase = stream_->time_base;
-  frameGuard_.maxPixels = work_->maxPixels;
-  frameGuard_.frames = &framePool_;
-  codec_->opaque = &frameGuard_;
-  codec_->get_buffer2 = getGuardedBuffer;
+  hooks_.maxPixels = work_->maxPixels;
+  hooks_.frames = &framePool_;
+  hooks_.attach(codec_.get());
   codec_->thread_count = threads ? 0 : 1;
   // Keyframe mode decodes single packets and drains after each: frame
   // threads would only add latency there.
@@ -413,6 +396,7 @@ std::shared_ptr<Work> Decoder::plan(SamplingMode mode, double intervalSeconds, P
     checkTargetCount(timeline_->origin(), timeline_->end(), interval, maxTargets);
     work->targets = timeline_->plan(mode, interval);
   }
+  work->decodeEveryFrame = timeline_ != nullptr && timeline_->timedByDecoderOutput();
   for (size_t i = 0; i < work->targets.size(); ++i) {
     const Target& target = work->targets[i];
     if (i == 0 || mode == SamplingMode::Keyframe || target.startKeyPts != work->targets[i - 1].startKeyPts) {
@@ -426,6 +410,7 @@ std::shared_ptr<Work> Decoder::plan(SamplingMode mode, double intervalSeconds, P
 
 void Decoder::start(std::shared_ptr<Work> work, bool codecThreads) {
   work_ = std::move(work);
+  codecThreads_ = codecThreads;
   openCodec(codecThreads);
 }
 
@@ -442,7 +427,11 @@ bool Decoder::decodeNext(OutputFrame& out) {
     throw Error(ErrorCode::Internal, "next: start() was not called");
   }
   decoded_ = nullptr;
-  if (cursor_ >= segmentEnd_) {
+  if (cursor_ >= segmentEnd_ && remainingFrom_ < work_->targets.size()) {
+    cursor_ = remainingFrom_;
+    segmentEnd_ = work_->targets.size();
+    remainingFrom_ = SIZE_MAX;
+  } else if (cursor_ >= segmentEnd_) {
     const size_t segment = work_->nextSegment.fetch_add(1);
     if (segment >= work_->segmentCount()) {
       return false;
@@ -453,9 +442,7 @@ bool Decoder::decodeNext(OutputFrame& out) {
   const Target& target = work_->targets[cursor_];
   // A variable-rate video can answer two targets with one frame: the frame
   // from the previous call is still in frame_.
-  const AVFrame* frame = target.pts == lastOutputPts_ ? frame_.get()
-                         : work_->mode == SamplingMode::Exact ? decodeExact(target)
-                                                        : decodeKeyframe(target);
+  const AVFrame* frame = target.pts == lastOutputPts_ ? frame_.get() : decodeTarget(target);
   decoded_ = frame;
   lastOutputPts_ = target.pts;
   out.outputIndex = static_cast<int32_t>(cursor_);
@@ -579,6 +566,7 @@ void Decoder::seekToKey(int64_t keyPts) {
       continue;
     }
     avcodec_flush_buffers(codec_.get());
+    chain_.restart();
     positioned_ = true;
     draining_ = false;
     havePacket_ = false;
@@ -599,19 +587,43 @@ void Decoder::seekToKey(int64_t keyPts) {
 // ============================================================================
 
 bool Decoder::continueInGop(const Target& target) const {
-  return positioned_ && !draining_ && target.startKeyPts <= gopKeyPts_ && lastDecodedPts_ < target.pts;
+  if (!positioned_ || draining_ || lastDecodedPts_ >= target.pts) {
+    return false;
+  }
+  // A lane that decodes the stream through reaches every later frame so.
+  return forward_ || target.startKeyPts <= gopKeyPts_;
 }
 
-const AVFrame* Decoder::decodeExact(const Target& target) {
+const AVFrame* Decoder::decodeTarget(const Target& target) {
+  const bool sequential = forward_ && continueInGop(target);
+  Decoded first;
+  if (sequential) {
+    ++stats_.seeksAvoided;
+    first = decodeForward(target, false);
+  } else {
+    first = work_->mode == SamplingMode::Exact ? decodeExact(target) : decodeKeyframe(target);
+  }
+  const AVFrame* frame =
+      first.frame != nullptr && !first.damaged ? first.frame : sequential ? accept(first, target) : recover(target);
+  chain_.forgetBefore(target.startKeyPts);
+  return frame;
+}
+
+Decoder::Decoded Decoder::decodeExact(const Target& target) {
   if (continueInGop(target)) {
     ++stats_.seeksAvoided;
   } else {
+    leaveRecoveryCodec();
     seekToKey(target.startKeyPts);
   }
+  return decodeForward(target, true);
+}
+
+Decoder::Decoded Decoder::decodeForward(const Target& target, bool mayDrainEarly) {
   // The last target of a segment is followed by a seek, so nothing decoded
   // after it is of use: once its packet is in, drain the decoder instead of
   // feeding it the frames its reordering delay would otherwise wait for.
-  const bool lastOfSegment = cursor_ + 1 == segmentEnd_;
+  const bool lastOfSegment = mayDrainEarly && !work_->decodeEveryFrame && cursor_ + 1 == segmentEnd_;
   bool drainedEarly = false;
   for (;;) {
     throwIfCancelled();
@@ -621,14 +633,16 @@ const AVFrame* Decoder::decodeExact(const Target& target) {
       const int64_t pts = framePts(frame_.get());
       lastDecodedPts_ = pts;
       if (pts == target.pts) {
-        return frame_.get();
+        return Decoded{frame_.get(), dependsOnDamage(frame_.get(), target), false};
       }
+      noteDamage(frame_.get());
       av_frame_unref(frame_.get());
       if (pts > target.pts) {
+        // The codec gave no frame of the target's time: one it did not
+        // output (a picture it could not reconstruct) or a gap in the times.
         positioned_ = false;
         throwIfFrameRefused();
-        throw Error(ErrorCode::CorruptInput, "the frame at " + secondsText(target.frameTime) +
-                                                 " could not be decoded");
+        return Decoded{};
       }
       continue;
     }
@@ -643,10 +657,15 @@ const AVFrame* Decoder::decodeExact(const Target& target) {
     if (ret == AVERROR_EOF) {
       positioned_ = false;
       throwIfFrameRefused();
-      throw Error(ErrorCode::CorruptInput, "the video ended before the frame at " +
-                                               secondsText(target.frameTime) + " was decoded");
+      return Decoded{nullptr, false, true};
     }
-    if (ret != AVERROR(EAGAIN)) {
+    if (ret == AVERROR_INVALIDDATA) {
+      // A packet that frame threads decoded earlier failed: damage, found
+      // in the codec's log and the frames' flags too.
+      throwIfFrameRefused();
+      ++stats_.decodeErrors;
+      chain_.damaged(packetNumber_);
+    } else if (ret != AVERROR(EAGAIN)) {
       checkDecode(ret, "avcodec_receive_frame");
     }
     if (!havePacket_ && !readPacket()) {
@@ -659,10 +678,11 @@ const AVFrame* Decoder::decodeExact(const Target& target) {
     if ((packet_->flags & AV_PKT_FLAG_KEY) != 0) {
       gopKeyPts_ = time;
     }
-    // A non-reference frame is needed only when it is a target itself.
-    codec_->skip_frame = work_->wantedPts.count(time) != 0 ? AVDISCARD_DEFAULT : AVDISCARD_NONREF;
-    ret = avcodec_send_packet(codec_.get(), packet_.get());
-    av_packet_unref(packet_.get());
+    // A non-reference frame is needed only when it is a target itself; a
+    // sequential decode has it all the same (see restartCodec).
+    const bool wanted = recoveryCodec_ || work_->decodeEveryFrame || work_->wantedPts.count(time) != 0;
+    codec_->skip_frame = wanted ? AVDISCARD_DEFAULT : AVDISCARD_NONREF;
+    ret = sendPacket();
     if (ret == AVERROR_INVALIDDATA) {
       throwIfFrameRefused();
       ++stats_.decodeErrors;
@@ -677,14 +697,14 @@ const AVFrame* Decoder::decodeExact(const Target& target) {
   }
 }
 
-const AVFrame* Decoder::decodeKeyframe(const Target& target) {
+Decoder::Decoded Decoder::decodeKeyframe(const Target& target) {
   // Seeking skips the GOP in between; reading forward would read all of it.
+  leaveRecoveryCodec();
   seekToKey(target.startKeyPts);
   havePacket_ = false;
   gopKeyPts_ = target.startKeyPts;
   codec_->skip_frame = AVDISCARD_DEFAULT;
-  int ret = avcodec_send_packet(codec_.get(), packet_.get());
-  av_packet_unref(packet_.get());
+  int ret = sendPacket();
   if (ret == AVERROR_INVALIDDATA) {
     throwIfFrameRefused();
     ++stats_.decodeErrors;
@@ -694,15 +714,121 @@ const AVFrame* Decoder::decodeKeyframe(const Target& target) {
   // Drain so that a codec with reordering delay gives the frame up now.
   checkDecode(avcodec_send_packet(codec_.get(), nullptr), "avcodec_send_packet(flush)");
   ret = avcodec_receive_frame(codec_.get(), frame_.get());
-  avcodec_flush_buffers(codec_.get());
-  if (ret == AVERROR_EOF || ret == AVERROR(EAGAIN)) {
-    throwIfFrameRefused();
-    throw Error(ErrorCode::CorruptInput, "the keyframe at " + secondsText(target.frameTime) +
-                                             " could not be decoded");
+  Decoded decoded;
+  if (ret == 0) {
+    ++stats_.framesDecoded;
+    decoded = Decoded{frame_.get(), dependsOnDamage(frame_.get(), target), false};
+  } else if (ret != AVERROR_EOF && ret != AVERROR(EAGAIN) && ret != AVERROR_INVALIDDATA) {
+    checkDecode(ret, "avcodec_receive_frame");
   }
-  checkDecode(ret, "avcodec_receive_frame");
-  ++stats_.framesDecoded;
-  return frame_.get();
+  avcodec_flush_buffers(codec_.get());
+  // Drained: a later target seeks, whatever it is.
+  draining_ = true;
+  throwIfFrameRefused();
+  return decoded;
+}
+
+const AVFrame* Decoder::recover(const Target& target) {
+  ++stats_.seekRecoveries;
+  if (timeline_ == nullptr) {
+    // Planned from the index: the keyframe before is known once scanned.
+    rewind();
+    scan();
+  }
+  const int64_t before = target.startKeyPts == Timeline::kStreamStart ? Timeline::kStreamStart
+                                                                      : timeline_->keyBefore(target.startKeyPts);
+  if (before != Timeline::kStreamStart) {
+    restartCodec();
+    seekToKey(before);
+    const Decoded earlier = decodeForward(target, false);
+    if (earlier.frame != nullptr && !earlier.damaged) {
+      return earlier.frame;
+    }
+  }
+  restartCodec();
+  seekToKey(Timeline::kStreamStart);
+  const Decoded sequential = decodeForward(target, false);
+  // After damage of the stream's own, seeking resumes the first time (see
+  // the header comment); otherwise seeks are what fails, and this lane goes
+  // on without them.
+  const bool streamDamage = sequential.frame == nullptr || sequential.damaged;
+  if (!streamDamage || work_->streamDamageRecoveries.fetch_add(1) > 0) {
+    takeRemainingSegments();
+  }
+  return accept(sequential, target);
+}
+
+const AVFrame* Decoder::accept(const Decoded& decoded, const Target& target) {
+  if (decoded.frame == nullptr) {
+    throwIfFrameRefused();
+    const std::string time = secondsText(target.frameTime);
+    throw Error(ErrorCode::CorruptInput, work_->mode == SamplingMode::Keyframe
+                                             ? "the keyframe at " + time + " could not be decoded"
+                                         : decoded.ended ? "the video ended before the frame at " + time + " was decoded"
+                                                         : "the frame at " + time + " could not be decoded");
+  }
+  if (decoded.damaged) {
+    ++stats_.damagedFrames;
+  }
+  return decoded.frame;
+}
+
+void Decoder::restartCodec() {
+  reopenCodec(false);
+  recoveryCodec_ = true;
+}
+
+void Decoder::leaveRecoveryCodec() {
+  if (recoveryCodec_) {
+    reopenCodec(codecThreads_);
+    recoveryCodec_ = false;
+  }
+}
+
+void Decoder::reopenCodec(bool threads) {
+  av_frame_unref(frame_.get());
+  codec_.reset();
+  openCodec(threads);
+  chain_.restart();
+  hooks_.takeLoggedPackets();
+  positioned_ = false;
+  draining_ = false;
+  havePacket_ = false;
+  lastDecodedPts_ = Timeline::kStreamStart;
+}
+
+void Decoder::takeRemainingSegments() {
+  forward_ = true;
+  const size_t next = work_->nextSegment.exchange(work_->segmentCount());
+  if (next < work_->segmentCount()) {
+    remainingFrom_ = work_->segmentStarts[next];
+  }
+}
+
+int Decoder::sendPacket() {
+  const int64_t number = ++packetNumber_;
+  codec_->reordered_opaque = number;
+  chain_.sent(number, Timeline::packetTime(*packet_), (packet_->flags & AV_PKT_FLAG_KEY) != 0);
+  const int ret = avcodec_send_packet(codec_.get(), packet_.get());
+  av_packet_unref(packet_.get());
+  if (ret == AVERROR_INVALIDDATA) {
+    chain_.damaged(number);
+  }
+  return ret;
+}
+
+void Decoder::noteDamage(const AVFrame* frame) {
+  if (frame->decode_error_flags != 0 || (frame->flags & AV_FRAME_FLAG_CORRUPT) != 0) {
+    chain_.damaged(frame->reordered_opaque);
+  }
+}
+
+bool Decoder::dependsOnDamage(const AVFrame* frame, const Target& target) {
+  for (const int64_t packet : hooks_.takeLoggedPackets()) {
+    chain_.damaged(packet);
+  }
+  noteDamage(frame);
+  return chain_.dependsOnDamage(frame->reordered_opaque, target.startKeyPts);
 }
 
 void Decoder::checkDecode(int ret, const char* what) const {
@@ -713,13 +839,13 @@ void Decoder::checkDecode(int ret, const char* what) const {
 }
 
 void Decoder::throwIfFrameRefused() const {
-  const int64_t width = frameGuard_.refusedWidth;
-  const int64_t height = frameGuard_.refusedHeight;
+  const int64_t width = hooks_.refusedWidth;
+  const int64_t height = hooks_.refusedHeight;
   if (width > 0) {
     throw Error(ErrorCode::LimitExceeded, "the video's " + std::to_string(width) + "x" + std::to_string(height) +
                                               " frames have " + std::to_string(width * height) +
                                               " pixels, more than the limit of " +
-                                              std::to_string(frameGuard_.maxPixels) + " (maxPixels)");
+                                              std::to_string(hooks_.maxPixels) + " (maxPixels)");
   }
 }
 

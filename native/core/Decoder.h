@@ -22,6 +22,25 @@
 //             after it is decoded only to push it out of the reorder buffer.
 //   Keyframe  seek to the keyframe, decode that one packet and drain.
 //
+// Seeking is an optimisation that must not change a pixel: every output is
+// the picture a sequential decode of the stream from its first packet
+// gives (one codec thread, where the stream is damaged: frame threads
+// conceal damage differently from one thread count to the next). So every
+// output is checked for damage the codec reports on it or on a packet it
+// was decoded from (PacketChain, CodecHooks). Where a decode after a seek
+// shows damage (an index that marks a frame sync that does not decode on
+// its own, an intra-refresh point, parameter sets that only an earlier
+// packet of the stream carries), the output is decoded again with a fresh
+// codec: from the keyframe before, then from the stream's first packet,
+// which is the sequential decode and final (damage there is the stream's
+// own: stats.damagedFrames). Cost: a stream whose seeks fail makes this
+// lane decode on from there without seeking, taking every segment left
+// (forward_), as does damage of the stream's own found a second time in
+// one extraction; the first such damage lets seeking resume, since one
+// damaged spot says nothing about the seeks after it. So an extraction
+// costs at most about one sequential decode per lane more than decoding
+// the stream once.
+//
 // Work splits into segments that share nothing: in exact mode the targets
 // decoded from one keyframe, in keyframe mode each keyframe. Several Decoders
 // of one input (lanes) can then decode at once, each taking the next segment
@@ -38,9 +57,11 @@
 #include <unordered_set>
 #include <vector>
 
+#include "CodecHooks.h"
 #include "FFmpeg.h"
 #include "FramePool.h"
 #include "Input.h"
+#include "PacketChain.h"
 #include "RgbBand.h"
 #include "Timeline.h"
 
@@ -87,6 +108,11 @@ struct DecodeStats {
   int64_t framesDecoded = 0;
   int64_t decodeErrors = 0;
   int64_t bytesRead = 0;
+  // Outputs damaged in the stream itself (a sequential decode gives the
+  // same damaged picture), and outputs decoded again because the decode
+  // after a seek showed damage.
+  int64_t damagedFrames = 0;
+  int64_t seekRecoveries = 0;
 };
 
 // The outputs of one extraction, in order, cut into segments, and the queue
@@ -96,6 +122,9 @@ struct Work {
   std::vector<Target> targets;
   std::vector<size_t> segmentStarts;  // first target of each segment, then targets.size()
   std::unordered_set<int64_t> wantedPts;
+  // Decode every packet, not only the targets and the frames they need
+  // (Timeline::timedByDecoderOutput).
+  bool decodeEveryFrame = false;
   // Keyframe pts -> a timestamp the demuxer's seek lands on it with, where
   // planning from the index learned one.
   std::unordered_map<int64_t, int64_t> seekTimes;
@@ -105,18 +134,10 @@ struct Work {
   // on the declared size).
   int64_t maxPixels = 0;
   std::atomic<size_t> nextSegment{0};
+  // Outputs whose sequential decode was damaged, found by any lane.
+  std::atomic<int> streamDamageRecoveries{0};
 
   size_t segmentCount() const { return segmentStarts.size() - 1; }
-};
-
-// What a codec context's get_buffer2 callback checks (Decoder.cpp): a frame
-// over maxPixels is refused before anything is allocated for it, and its
-// size kept for the error. Written on the codec's threads, hence atomics.
-struct FrameSizeGuard {
-  int64_t maxPixels = 0;  // 0: no limit
-  std::atomic<int> refusedWidth{0};
-  std::atomic<int> refusedHeight{0};
-  FramePool* frames = nullptr;  // where the frames it lets through get their memory
 };
 
 struct OutputFrame {
@@ -266,8 +287,41 @@ class Decoder {
   bool readUntilKey(int64_t keyPts);
 
   // ---- decoding ----
-  const AVFrame* decodeExact(const Target& target);
-  const AVFrame* decodeKeyframe(const Target& target);
+  // A target's frame as one decode gave it: null where the decode did not
+  // give it (`ended`: the stream ended first), and whether it depends on
+  // damage.
+  struct Decoded {
+    const AVFrame* frame = nullptr;
+    bool damaged = false;
+    bool ended = false;
+  };
+  // The target's frame, decoded again from earlier where damaged (recover).
+  const AVFrame* decodeTarget(const Target& target);
+  Decoded decodeExact(const Target& target);
+  Decoded decodeKeyframe(const Target& target);
+  // Decodes on from where the demuxer is until the target's frame; may
+  // drain the codec after the target's packet when it ends its segment.
+  Decoded decodeForward(const Target& target, bool mayDrainEarly);
+  const AVFrame* recover(const Target& target);
+  // The sequential decode's frame: damage counted, a missing frame an error.
+  const AVFrame* accept(const Decoded& decoded, const Target& target);
+  // A new codec context that decodes as a sequential decode does: one
+  // thread (frame threads conceal damage differently with each thread
+  // count) and every frame (skipping the non-reference ones changes what
+  // H.264 conceals a damaged frame with). Until leaveRecoveryCodec().
+  void restartCodec();
+  // Back to the codec of start(), where restartCodec() replaced it.
+  void leaveRecoveryCodec();
+  void reopenCodec(bool threads);
+  // From now on this lane decodes forward without seeking, and takes every
+  // segment no lane has taken.
+  void takeRemainingSegments();
+  // Sends packet_ (numbered for PacketChain) and lets go of it.
+  int sendPacket();
+  void noteDamage(const AVFrame* frame);
+  bool dependsOnDamage(const AVFrame* frame, const Target& target);
+  // Positions the demuxer before the stream's first packet, without the scanned timeline.
+  void rewind();
   bool continueInGop(const Target& target) const;
   int64_t framePts(const AVFrame* frame) const;
   void convert(const AVFrame* frame, uint8_t* rgb, size_t capacity);
@@ -283,9 +337,11 @@ class Decoder {
   const std::atomic<bool>* cancel_;
   FormatContextPtr format_;
   AVStream* stream_ = nullptr;  // owned by format_
-  FramePool framePool_;        // outlives codec_, which takes frames from it
-  FrameSizeGuard frameGuard_;  // outlives codec_, whose opaque it is
+  FramePool framePool_;  // outlives codec_, which takes frames from it
+  CodecHooks hooks_;     // outlives codec_, whose opaque it is
   CodecContextPtr codec_;
+  bool codecThreads_ = false;
+  bool recoveryCodec_ = false;  // see restartCodec()
   PacketPtr packet_;
   FramePtr frame_;
   const AVFrame* decoded_ = nullptr;  // decodeNext's frame: frame_, or null before one
@@ -298,6 +354,12 @@ class Decoder {
   std::shared_ptr<Work> work_;
   size_t cursor_ = 0;      // next target of the current segment
   size_t segmentEnd_ = 0;  // end of the current segment
+  // Decoding the stream through (see the header comment), and the first
+  // target of the segments taken for it, after the current one.
+  bool forward_ = false;
+  size_t remainingFrom_ = SIZE_MAX;
+  PacketChain chain_;
+  int64_t packetNumber_ = 0;
 
   // Decoding position. After a seek, packets are dropped until the keyframe
   // awaited; gopKeyPts_ is the last keyframe sent to the decoder.

@@ -70,7 +70,7 @@ void Timeline::addPacket(const AVPacket& packet) {
                             (packet.flags & AV_PKT_FLAG_KEY) != 0, (packet.flags & AV_PKT_FLAG_DISCARD) != 0});
 }
 
-void Timeline::finish(int64_t fallbackDuration, bool delayedAnchors) {
+void Timeline::finish(int64_t fallbackDuration, int reorderDelay) {
   // Display times, in decode order; an anchor without a pts is shown when
   // the next anchor is decoded.
   std::vector<int64_t> shown(packets_.size());
@@ -79,7 +79,13 @@ void Timeline::finish(int64_t fallbackDuration, bool delayedAnchors) {
     const Packet& last = packets_.back();
     nextAnchorDts = last.time + (last.duration > 0 ? last.duration : std::max<int64_t>(fallbackDuration, 1));
   }
-  for (size_t i = packets_.size(); i-- > 0;) {
+  const bool delayedAnchors = reorderDelay == 1;
+  const bool noPts = std::all_of(packets_.begin(), packets_.end(), [](const Packet& packet) { return packet.ptsMissing; });
+  timedByDecoderOutput_ = reorderDelay > 1 && noPts;
+  if (timedByDecoderOutput_) {
+    showAsDecoderOutputs(shown, static_cast<size_t>(reorderDelay), fallbackDuration);
+  }
+  for (size_t i = packets_.size(); i-- > 0 && !timedByDecoderOutput_;) {
     const Packet& packet = packets_[i];
     shown[i] = packet.time;
     if (!delayedAnchors || packet.dts == AV_NOPTS_VALUE) {
@@ -120,6 +126,25 @@ void Timeline::finish(int64_t fallbackDuration, bool delayedAnchors) {
 
   const int64_t previous = pts_.size() > 1 ? pts_[pts_.size() - 2] : kStreamStart;
   end_ = endOf(pts_.back(), durations_.back(), previous, fallbackDuration);
+}
+
+void Timeline::showAsDecoderOutputs(std::vector<int64_t>& shown, size_t delay, int64_t fallbackDuration) const {
+  // Frame i of display order takes packet i + delay's time; the ones the
+  // drain gives up take a frame's duration more each. A keyframe is shown
+  // at its decode position, which is all the times need to place it.
+  for (size_t i = 0; i < packets_.size(); ++i) {
+    if (i + delay < packets_.size()) {
+      shown[i] = packets_[i + delay].time;
+      continue;
+    }
+    if (i == 0) {
+      shown[i] = packets_[0].time;
+      continue;
+    }
+    const int64_t duration = packets_[i - 1].duration;
+    const int64_t gap = duration > 0 ? duration : i >= 2 ? shown[i - 1] - shown[i - 2] : fallbackDuration;
+    shown[i] = shown[i - 1] + std::max<int64_t>(gap, 1);
+  }
 }
 
 int64_t Timeline::endOf(int64_t lastPts, int64_t lastDuration, int64_t previousPts, int64_t fallbackDuration) {
@@ -163,6 +188,15 @@ int64_t Timeline::decodeStartFor(int64_t pts) const {
   auto it = std::upper_bound(allKeys_.begin(), allKeys_.end(), pts,
                              [](int64_t value, const Keyframe& key) { return value < key.pts; });
   return it == allKeys_.begin() ? kStreamStart : (it - 1)->packet;
+}
+
+int64_t Timeline::keyBefore(int64_t keyPacket) const {
+  for (size_t i = 1; i < allKeys_.size(); ++i) {
+    if (allKeys_[i].packet == keyPacket) {
+      return allKeys_[i - 1].packet;
+    }
+  }
+  return kStreamStart;
 }
 
 int64_t Timeline::shownAfter(int64_t pts) const {

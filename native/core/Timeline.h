@@ -32,6 +32,14 @@
 // packet (finish's delayedAnchors).
 // Such a keyframe is then displayed at one time and sought by another:
 // Target::startKeyPts is always a packet time, the one seeking looks for.
+// A codec that reorders deeper (H.264 with B-frames: a delay of 2 for a
+// B-pyramid) in a container with no pts at all (AVI) has no anchors to tell
+// apart: FFmpeg gives each frame it outputs the dts of the packet sent last,
+// so the frame shown at position i carries the dts of packet i + delay, and
+// the last `delay` frames, given up when the decoder is drained, none
+// (each is shown one frame after the one before). A keyframe (an IDR, which
+// nothing decoded after it precedes on screen) is shown at its own decode
+// position. vsnap's times are those (what `ffprobe -show_frames` gives).
 //
 // A Timeline knows every frame (it is built from a scan of the stream). The
 // keyframe rule also runs over keyframes known one at a time (IndexPlanner,
@@ -86,9 +94,11 @@ class Timeline {
   void addPacket(const AVPacket& packet);
   // Sorts into display order and fixes the end. `fallbackDuration` is used
   // for a last frame of unknown duration when no frame gap is known either.
-  // `delayedAnchors`: the codec delays display by one frame, so packets
-  // without a pts are anchors shown at the next one's dts (see above).
-  void finish(int64_t fallbackDuration, bool delayedAnchors);
+  // `reorderDelay`: how many frames the codec holds back to reorder them
+  // (its video_delay); where packets carry no pts, display times follow
+  // from it (see above: anchors for a delay of 1, FFmpeg's output times for
+  // a deeper one).
+  void finish(int64_t fallbackDuration, int reorderDelay);
   // Where a stream ends whose last displayed frame is at `lastPts` with a
   // packet duration `lastDuration` (<= 0: unknown), and the one displayed
   // before it at `previousPts` (kStreamStart: there is none).
@@ -104,6 +114,10 @@ class Timeline {
   // ---- mapping ----------------------------------------------------------
   // The packet time of the keyframe to decode the frame at `pts` from.
   int64_t decodeStartFor(int64_t pts) const;
+  // The packet time of the keyframe shown before the one whose packet time
+  // is `keyPacket`: where to decode from when decoding from that one is
+  // not enough. kStreamStart when there is none.
+  int64_t keyBefore(int64_t keyPacket) const;
   // The pts of the first frame displayed after `pts`, or kStreamStart when
   // none is: for a frame that FFmpeg decodes without a timestamp (the last
   // anchor above).
@@ -126,6 +140,11 @@ class Timeline {
   const std::vector<IndexEntry>& seekIndex() const { return seekIndex_; }
   // The largest pts - dts of any packet: how far B-frames delay display.
   int64_t maxReorderDelay() const { return maxReorderDelay_; }
+  // Whether frame times are the ones FFmpeg gives the frames it outputs
+  // (reordered frames without pts, above): then which packets are sent
+  // decides which time a frame comes out with, so decoding must send every
+  // packet and drain only at the end.
+  bool timedByDecoderOutput() const { return timedByDecoderOutput_; }
   std::vector<Target> plan(SamplingMode mode, AVRational interval) const;
 
   // ---- the rule, for streams known in part --------------------------------
@@ -145,6 +164,8 @@ class Timeline {
  private:
   class DisplayedKeyframes;
   Target targetFor(int32_t index) const;
+  // finish() for packets without pts of a codec that reorders by `delay` > 1.
+  void showAsDecoderOutputs(std::vector<int64_t>& shown, size_t delay, int64_t fallbackDuration) const;
 
   AVRational timeBase_;
   struct Keyframe {
@@ -170,6 +191,7 @@ class Timeline {
   int64_t firstPacketTime_ = INT64_MIN;
   int64_t firstPacketPosition_ = -1;
   int64_t maxReorderDelay_ = 0;
+  bool timedByDecoderOutput_ = false;
   std::vector<IndexEntry> seekIndex_;
 };
 

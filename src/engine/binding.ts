@@ -75,6 +75,10 @@ export interface NativeDecodeStats {
   decodeErrors: number;
   /** Bytes read from the input by every lane, planning included: for a URL, the bytes fetched. */
   bytesRead: number;
+  /** Outputs damaged in the stream itself: a sequential decode from the first frame gives the same damaged picture. */
+  damagedFrames: number;
+  /** Outputs decoded again from an earlier point because the decode after a seek showed damage. */
+  seekRecoveries: number;
 }
 
 /** Statistics before any work. */
@@ -86,6 +90,8 @@ export const noDecodeStats: Readonly<NativeDecodeStats> = Object.freeze({
   framesDecoded: 0,
   decodeErrors: 0,
   bytesRead: 0,
+  damagedFrames: 0,
+  seekRecoveries: 0,
 });
 
 export interface NativeFrame {
@@ -140,7 +146,7 @@ export interface NativeExtractor {
 }
 
 /** The contract version this file describes; the module reports its own in versions().binding. */
-export const bindingVersion = 9;
+export const bindingVersion = 10;
 
 export interface NativeBinding {
   versions(): { binding: number; avformat: string; avcodec: string; swscale: string };
