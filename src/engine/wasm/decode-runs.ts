@@ -41,11 +41,15 @@ export interface DecodeRun {
   keyframesOnly: boolean;
   /** The pts window (from <= pts < to) of each frame to keep, in display order, one per distinct frame. */
   windows: { from: bigint; to: bigint }[];
+  /** The stream's codec (ffprobe's name), whose decoder's log tells damage. */
+  codec: string;
 }
 
 /** A run and the outputs it serves, with what it costs as counted from the packets. */
 export interface PlannedRun {
   decode: DecodeRun;
+  /** The keyframe its decoding starts from (Timeline's startKeyPts of its first target). */
+  startKeyPts: bigint | undefined;
   /** In plan order; `frame` is the position of its frame among the run's windows. */
   outputs: { outputIndex: number; frameIndex: number; frameTime: number; frame: number }[];
   packetsRead: number;
@@ -84,6 +88,10 @@ export class PacketIndex {
       if (!packet.discard && !this.#decodePosition.has(time)) this.#decodePosition.set(time, position);
     });
     this.#keyframeOrdinals = new Map(timeline.keyframePts().map((pts, ordinal) => [pts, ordinal]));
+  }
+
+  get codec(): string {
+    return this.#probe.stream.codec;
   }
 
   /** Position of the keyframe at `time` among the displayed keyframes in display order; -1 for no keyframe. */
@@ -179,7 +187,8 @@ export function planRuns(
       if (run !== undefined) finishRun(run, runStart, lastPosition, mode);
       const start = index.startOf(target.startKeyPts);
       run = {
-        decode: { seekSeconds: start.seekSeconds, keyframesOnly: mode === 'keyframe', windows: [] },
+        decode: { seekSeconds: start.seekSeconds, keyframesOnly: mode === 'keyframe', windows: [], codec: index.codec },
+        startKeyPts: target.startKeyPts,
         outputs: [],
         packetsRead: 0,
         framesDecoded: 0,

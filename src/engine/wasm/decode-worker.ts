@@ -9,12 +9,12 @@
  * crossing threads loses its `code`.
  */
 
-import { move } from 'piscina';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
 
 import { VsnapError, type VsnapErrorCode } from '../../errors.js';
 import type { DecodeRun } from './decode-runs.js';
 import type { WasmProbe } from './probe-output.js';
-import { WasmFfmpeg } from './wasm-ffmpeg.js';
+import { WasmFfmpeg, type DecodedRun } from './wasm-ffmpeg.js';
 
 export type DecodeTask =
   | { kind: 'probe'; input: Uint8Array }
@@ -25,8 +25,8 @@ export interface TaskFailure {
 }
 
 export type ProbeResult = { probe: WasmProbe } | TaskFailure;
-/** The frames of the run, moved; or why it failed. */
-export type DecodeResult = Uint8Array | TaskFailure;
+/** The decoded run, its frames moved; or why it failed. */
+export type DecodeResult = DecodedRun | TaskFailure;
 
 export default async function work(task: DecodeTask): Promise<ProbeResult | DecodeResult> {
   // A WasmFfmpeg per task, so that no thread holds an input past its task; the compiled core is kept per thread.
@@ -35,7 +35,9 @@ export default async function work(task: DecodeTask): Promise<ProbeResult | Deco
     core = await WasmFfmpeg.create();
     core.setInput(task.input);
     if (task.kind === 'probe') return { probe: await core.probe() };
-    return move(await core.decodeRun(task.run, task.frameBytes)) as Uint8Array;
+    const decoded = await core.decodeRun(task.run, task.frameBytes);
+    const transfer = decoded.frames === undefined ? [] : [decoded.frames.buffer];
+    return move({ [transferableSymbol]: transfer, [valueSymbol]: decoded }) as unknown as DecodedRun;
   } catch (error) {
     const code: VsnapErrorCode = error instanceof VsnapError ? error.code : 'VSNAP_INTERNAL';
     return { error: { code, message: error instanceof Error ? error.message : String(error) } };

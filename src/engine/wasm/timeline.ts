@@ -185,6 +185,12 @@ export class Timeline {
     return after === 0 ? undefined : this.#allKeyPts[after - 1];
   }
 
+  /** Timeline::keyBefore: the keyframe shown before the one at `keyPts`; undefined when there is none. */
+  keyBefore(keyPts: bigint): bigint | undefined {
+    const at = this.#allKeyPts.indexOf(keyPts);
+    return at > 0 ? this.#allKeyPts[at - 1] : undefined;
+  }
+
   /** Timeline::targetCount: how many targets t_k = k * interval the stream has; plan() loops over each. */
   targetCount(intervalSeconds: number): number {
     const interval = plannableInterval(intervalSeconds);

@@ -12,17 +12,27 @@
  * frames of the current one are handed out, so no thread waits on the
  * encoder.
  *
+ * Damage: a run whose decoder logs an error (wasm-ffmpeg.ts, decodeDamage)
+ * is decoded again from the keyframe before its own, then from the stream's
+ * first packet, as the native engine does (native/core/Decoder.h); the core
+ * decodes every frame on one thread, so that last run is the sequential
+ * decode. The core cannot keep decoding past a run, so where seeks fail
+ * (a run needed the stream's start and came out clean) every later damaged
+ * run goes straight to the start: one decode from the start per damaged
+ * run, where the native engine decodes on without seeking.
+ *
  * Statistics: bytesRead is the input's size (it is read once, whole);
  * scanPackets every packet of the video stream (the probe reads them all);
  * seeks, packetsRead and framesDecoded are counted from the packets each run
- * passes through, as ffmpeg's CLI reports no such counts.
+ * passes through, as ffmpeg's CLI reports no such counts; damagedFrames are
+ * the outputs of runs still damaged when decoded from the stream's start.
  */
 
 import { availableParallelism } from 'node:os';
 
 import type { Piscina } from 'piscina';
 
-import { aborted, fromNative, internal, type VsnapError } from '../../errors.js';
+import { aborted, corruptInput, fromNative, internal, type VsnapError } from '../../errors.js';
 import { loadPiscina } from '../../piscina.js';
 import { workerFileUrl } from '../../worker-file.js';
 import type { Backend, BackendInput, Extractor, ExtractorOptions } from '../backend.js';
@@ -87,6 +97,9 @@ function failureOf({ error }: TaskFailure): VsnapError {
   return fromNative(Object.assign(new Error(error.message), { code: error.code }));
 }
 
+/** A decoded run's frames (wasm-ffmpeg.ts); with a `damage` reason where FFmpeg reported any. */
+type DecodedFrames = Exclude<DecodeResult, TaskFailure>;
+
 interface OpenedInput {
   bytes: Uint8Array;
   probe: WasmProbe;
@@ -133,6 +146,10 @@ class WasmExtractor implements Extractor {
   readonly #abort = new AbortController();
   #bytes: Uint8Array | undefined;
   #runs: PlannedRun[] = [];
+  #index: PacketIndex | undefined;
+  #timeline: Timeline | undefined;
+  /** A run needed the stream's start and came out clean there: seeking is what fails in this input. */
+  #seeksFail = false;
   #lanes: Lane[] = [];
   #width = 0;
   #height = 0;
@@ -158,7 +175,9 @@ class WasmExtractor implements Extractor {
     this.#width = info.width;
     this.#height = info.height;
     this.#frameBytes = info.width * info.height * 3;
-    this.#runs = planRuns(new PacketIndex(probe, timeline), targets, mode, this.#frameBytes);
+    this.#index = new PacketIndex(probe, timeline);
+    this.#timeline = timeline;
+    this.#runs = planRuns(this.#index, targets, mode, this.#frameBytes);
     const lanes = Math.max(1, Math.min(this.#options.lanes ?? 1, this.#runs.length));
     this.#lanes = Array.from({ length: lanes }, () => ({ started: 0, current: undefined, upcoming: undefined }));
     return { info, outputCount: targets.length, frameBytes: this.#frameBytes, lanes };
@@ -211,13 +230,43 @@ class WasmExtractor implements Extractor {
     const run = this.#runs[lane + state.started * this.#lanes.length];
     if (run === undefined || this.#bytes === undefined) return undefined;
     state.started++;
-    const frames = runTask<DecodeResult>(
-      { kind: 'decode', input: this.#bytes, run: run.decode, frameBytes: this.#frameBytes },
-      this.#abort.signal,
-    ) as Promise<Uint8Array>;
+    const frames = this.#decode(run);
     // Awaited when the lane reaches it; until then a failure must not count as unhandled.
     frames.catch(() => {});
     return { run, frames };
+  }
+
+  /** The run's frames as a sequential decode gives them: decoded again from earlier where damaged. */
+  async #decode(run: PlannedRun): Promise<Uint8Array> {
+    // A run from the stream's start that decodes every frame is the sequential decode already.
+    const sequentialAlready = run.decode.seekSeconds === undefined && !run.decode.keyframesOnly;
+    if (!this.#seeksFail || sequentialAlready) {
+      const first = await this.#decodeFrom(run, run.decode.seekSeconds, run.decode.keyframesOnly);
+      if (first.frames !== undefined && first.damage === undefined) return first.frames;
+      if (sequentialAlready) return this.#accept(run, first);
+    }
+    this.#stats.seekRecoveries += 1;
+    const before = run.startKeyPts === undefined ? undefined : this.#timeline?.keyBefore(run.startKeyPts);
+    if (before !== undefined && !this.#seeksFail) {
+      const earlier = await this.#decodeFrom(run, this.#index?.startOf(before).seekSeconds, false);
+      if (earlier.frames !== undefined && earlier.damage === undefined) return earlier.frames;
+    }
+    const sequential = await this.#decodeFrom(run, undefined, false);
+    if (sequential.frames !== undefined && sequential.damage === undefined) this.#seeksFail = true;
+    return this.#accept(run, sequential);
+  }
+
+  /** The sequential decode's frames: damage counted, missing frames an error. */
+  #accept(run: PlannedRun, sequential: DecodedFrames): Uint8Array {
+    if (sequential.frames === undefined) throw corruptInput(sequential.damage ?? 'Decoding with the wasm core gave no frames');
+    if (sequential.damage !== undefined) this.#stats.damagedFrames += run.outputs.length;
+    return sequential.frames;
+  }
+
+  async #decodeFrom(run: PlannedRun, seekSeconds: number | undefined, keyframesOnly: boolean): Promise<DecodedFrames> {
+    if (this.#bytes === undefined) throw aborted('The extraction was closed');
+    const decode = { ...run.decode, seekSeconds, keyframesOnly };
+    return runTask<DecodeResult>({ kind: 'decode', input: this.#bytes, run: decode, frameBytes: this.#frameBytes }, this.#abort.signal);
   }
 
   #count(run: PlannedRun): void {

@@ -28,6 +28,14 @@ import { readProbeOutput, type WasmProbe } from './probe-output.js';
 import { PacketIndex, type DecodeRun } from './decode-runs.js';
 import { Timeline } from './timeline.js';
 
+/** What decodeRun gives. */
+export interface DecodedRun {
+  /** The run's frames, or undefined where the decode gave fewer than the run asks for. */
+  frames: Uint8Array | undefined;
+  /** Why the frames cannot be trusted, FFmpeg's first error of the run; undefined for a clean decode. */
+  damage: string | undefined;
+}
+
 export interface WasmFrame {
   /** Display size when rotated, else coded size. */
   width: number;
@@ -94,20 +102,26 @@ export class WasmFfmpeg {
 
   /**
    * Decodes the frames of one run (decode-runs.ts): packed RGB24 as coded
-   * (not rotated), `frameBytes` each, one after the other in display order.
-   * Fewer frames than the run asks for means the data is damaged.
+   * (not rotated), `frameBytes` each, one after the other in display order,
+   * and whether the decoder reported damage on the way (decodeDamage).
+   * Fewer frames than the run asks for is damage too, and gives no frames.
    */
-  async decodeRun(run: DecodeRun, frameBytes: number): Promise<Uint8Array> {
+  async decodeRun(run: DecodeRun, frameBytes: number): Promise<DecodedRun> {
     const input = this.#inputFor('decodeRun');
-    return this.#run('decodeRun', input, (core, failureReason) => {
+    return this.#run('decodeRun', input, (core, failureReason, log) => {
       const exitCode = core.exec(...runArgs(run, ['-noautorotate'], ['-f', 'rawvideo']));
       const output = takeOutput(core) ?? new Uint8Array();
-      if (exitCode !== 0) throw decodeFailure(`Decoding with the wasm core failed (exit code ${exitCode})`, failureReason());
-      if (output.length !== run.windows.length * frameBytes) {
-        const got = Math.floor(output.length / frameBytes);
-        throw corruptInput(`Decoding with the wasm core gave ${got} of the ${run.windows.length} frames asked for: ${failureReason()}`);
+      if (exitCode !== 0) {
+        const failure = decodeFailure(`Decoding with the wasm core failed (exit code ${exitCode})`, failureReason());
+        if (failure.code === 'VSNAP_UNSUPPORTED_INPUT') throw failure;
       }
-      return output;
+      const complete = output.length === run.windows.length * frameBytes;
+      const got = Math.floor(output.length / frameBytes);
+      const damage =
+        decodeDamage(log, run) ??
+        (complete ? undefined : `Decoding with the wasm core gave ${got} of the ${run.windows.length} frames asked for: ${failureReason()}`) ??
+        (exitCode === 0 ? undefined : `Decoding with the wasm core failed (exit code ${exitCode}): ${failureReason()}`);
+      return { frames: complete ? output : undefined, damage };
     });
   }
 
@@ -126,6 +140,7 @@ export class WasmFfmpeg {
       seekSeconds: index.startOf(timeline.decodeStartFor(pts)).seekSeconds,
       keyframesOnly: false,
       windows: [index.windowOf(frameIndex)],
+      codec: probe.stream.codec,
     };
     return this.#run('decodeFrame', input, (core, failureReason) => {
       const exitCode = core.exec(...runArgs(run, options.rotate === false ? ['-noautorotate'] : [], ['-c:v', 'ppm', '-f', 'image2pipe']));
@@ -160,7 +175,7 @@ export class WasmFfmpeg {
   async #run<T>(
     operation: string,
     input: Uint8Array,
-    body: (core: FfmpegCore, failureReason: () => string) => T,
+    body: (core: FfmpegCore, failureReason: () => string, log: readonly string[]) => T,
   ): Promise<T> {
     const core = await this.#open(operation).instantiate();
     const log: string[] = [];
@@ -170,7 +185,7 @@ export class WasmFfmpeg {
     });
     core.FS.writeFile(inputPath, input, { canOwn: true });
     try {
-      return body(core, () => failureReason(log));
+      return body(core, () => failureReason(log), log);
     } catch (error) {
       if (error instanceof VsnapError) throw error;
       // A trap inside the core (out of bounds, unreachable): a bug there or here, not a property of the input.
@@ -209,6 +224,37 @@ function failureReason(log: readonly string[]): string {
   const first = lines[0];
   const last = lines[lines.length - 1];
   return first === last ? first : `${first} ... ${last}`;
+}
+
+/**
+ * Errors that change no picture, as the native engine counts them
+ * (native/core/CodecHooks.cpp): H.264 told to unmark a reference it never
+ * had, after a seek to an open GOP's keyframe.
+ */
+const harmlessErrors: readonly string[] = ['mmco: unref short failure'];
+
+/**
+ * And where a run decodes keyframes only (-skip_frame nokey): H.264 then
+ * finds its references unlike the stream's, which changes no keyframe (an
+ * intra picture), and the native engine decodes each keyframe afresh.
+ */
+const harmlessSkippingFrames: readonly string[] = [...harmlessErrors, 'illegal short term buffer state detected'];
+
+/**
+ * The first error the decoder of `codec` logged in a run, one line; undefined
+ * when it logged none. The core decodes on one thread and every frame of a
+ * run, so the run is what can be told damaged, not each of its frames.
+ * Repeats ("Last message repeated N times") repeat a line already judged.
+ */
+function decodeDamage(log: readonly string[], run: DecodeRun): string | undefined {
+  const harmless = run.keyframesOnly ? harmlessSkippingFrames : harmlessErrors;
+  for (const line of log) {
+    const match = /^\[([^\]\s]+) @ 0x[0-9a-f]+\] (.*)$/.exec(line.trim());
+    const fromDecoder = match !== null && (match[1] === run.codec || match[1].startsWith('lib'));
+    if (fromDecoder && !harmless.some((message) => match[2].startsWith(message))) return `${match[1]}: ${match[2]}`;
+    if (/^Error while decoding stream/.test(line.trim())) return line.trim();
+  }
+  return undefined;
 }
 
 /** A stream the core has no decoder for is unsupported; any other failed decode means damaged data. */
