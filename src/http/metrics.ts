@@ -51,6 +51,8 @@ export interface ServiceMetrics {
   readonly httpRequestDuration: Histogram<'method' | 'route' | 'code'>;
   readonly tasks: Gauge<'state'>;
   readonly framesExtracted: Counter;
+  readonly damagedFrames: Counter;
+  readonly seekRecoveries: Counter;
   readonly jobDuration: Histogram<'outcome'>;
   readonly workerRestarts: Counter;
   readonly queueRejections: Counter<'queue'>;
@@ -99,6 +101,16 @@ export function createMetrics(options: MetricsOptions): ServiceMetrics {
     help: 'Images extracted and delivered, sync and async',
     registers,
   });
+  const damagedFrames = new Counter({
+    name: 'vsnap_damaged_frames_total',
+    help: 'Images extracted whose frame is damaged in the video itself (a sequential decode gives the same damaged picture)',
+    registers,
+  });
+  const seekRecoveries = new Counter({
+    name: 'vsnap_seek_recoveries_total',
+    help: 'Frames decoded again from an earlier point because their decode after a seek showed damage',
+    registers,
+  });
   const jobDuration = new Histogram({
     name: 'vsnap_job_duration_seconds',
     help: 'Time one snapshot job ran in a worker process (decode, encode, store), in seconds, by outcome (success or the task error code)',
@@ -124,6 +136,8 @@ export function createMetrics(options: MetricsOptions): ServiceMetrics {
     httpRequestDuration,
     tasks,
     framesExtracted,
+    damagedFrames,
+    seekRecoveries,
     jobDuration,
     workerRestarts,
     queueRejections,

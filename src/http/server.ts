@@ -21,6 +21,7 @@ import type { AddressInfo } from 'node:net';
 
 import { createStore, type StoreConfig, storeConfigOf } from '../storage/store-config.js';
 import { EmbeddedTaskQueue } from '../tasks/embedded-queue.js';
+import type { JobResult } from '../tasks/job.js';
 import type { TaskQueue } from '../tasks/queue.js';
 import { WorkerSupervisor } from '../tasks/supervisor.js';
 import { createApp } from './app.js';
@@ -161,8 +162,9 @@ async function openTaskQueue(config: ServeConfig, storeConfig: StoreConfig, metr
     retentionSeconds: config.taskRetentionSeconds,
   });
   queue.onFinished((task, result) => {
-    if (result !== undefined) metrics.framesExtracted.inc(result.data.length);
-    logger.info({ task_id: task.id, status: task.status, attempts: task.attempts }, 'task finished');
+    if (result !== undefined) countResult(metrics, result);
+    const decoding = result === undefined ? {} : { damaged_frames: result.damagedFrames, seek_recoveries: result.seekRecoveries };
+    logger.info({ task_id: task.id, status: task.status, attempts: task.attempts, ...decoding }, 'task finished');
   });
   return queue;
 }
@@ -182,7 +184,7 @@ function withSyncMetrics(queue: TaskQueue, metrics: ServiceMetrics): TaskQueue {
     execute: async (job, owner) => {
       try {
         const result = await queue.execute(job, owner);
-        metrics.framesExtracted.inc(result.data.length);
+        countResult(metrics, result);
         return result;
       } catch (error) {
         if (isCode(error, 'VSNAP_RUNNER_BUSY')) metrics.queueRejections.inc({ queue: 'sync' });
@@ -193,6 +195,12 @@ function withSyncMetrics(queue: TaskQueue, metrics: ServiceMetrics): TaskQueue {
     onFinished: (listener) => queue.onFinished(listener),
     close: (graceMs) => queue.close(graceMs),
   };
+}
+
+function countResult(metrics: ServiceMetrics, result: JobResult): void {
+  metrics.framesExtracted.inc(result.data.length);
+  metrics.damagedFrames.inc(result.damagedFrames ?? 0);
+  metrics.seekRecoveries.inc(result.seekRecoveries ?? 0);
 }
 
 function isCode(error: unknown, code: string): boolean {

@@ -49,4 +49,10 @@ export interface JobResult {
   /** Frames the decoder decoded and milliseconds the whole job took in the worker, for metrics. */
   framesDecoded: number;
   decodeMs: number;
+  /**
+   * The engine's damagedFrames and seekRecoveries (DecodeStats), for metrics
+   * and logs; absent from a worker node of an earlier version.
+   */
+  damagedFrames?: number;
+  seekRecoveries?: number;
 }

@@ -83,7 +83,8 @@ export async function runJob(job: Job, store: Store): Promise<JobResult> {
       await writes.settled();
     }
     writes.throwIfFailed();
-    return { data, framesDecoded: run.stats().framesDecoded, decodeMs: Math.round(performance.now() - started) };
+    const { framesDecoded, damagedFrames, seekRecoveries } = run.stats();
+    return { data, framesDecoded, decodeMs: Math.round(performance.now() - started), damagedFrames, seekRecoveries };
   } catch (error) {
     throw describeFailure(error, job.source, opened.enginePath);
   }

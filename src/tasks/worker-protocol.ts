@@ -120,7 +120,9 @@ function isJobResult(value: unknown): value is JobResult {
     Array.isArray(value.data) &&
     value.data.every(isResultItem) &&
     isFiniteNumber(value.framesDecoded) &&
-    isFiniteNumber(value.decodeMs)
+    isFiniteNumber(value.decodeMs) &&
+    (value.damagedFrames === undefined || isFiniteNumber(value.damagedFrames)) &&
+    (value.seekRecoveries === undefined || isFiniteNumber(value.seekRecoveries))
   );
 }
 

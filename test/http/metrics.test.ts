@@ -42,6 +42,8 @@ describe('createMetrics', () => {
       vsnap_http_request_duration_seconds: 'histogram',
       vsnap_tasks: 'gauge',
       vsnap_frames_extracted_total: 'counter',
+      vsnap_damaged_frames_total: 'counter',
+      vsnap_seek_recoveries_total: 'counter',
       vsnap_job_duration_seconds: 'histogram',
       vsnap_worker_restarts_total: 'counter',
       vsnap_queue_rejections_total: 'counter',

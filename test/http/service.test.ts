@@ -9,6 +9,7 @@
 
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -145,6 +146,29 @@ describe.each(deploymentModes)('%s deployment', (shape) => {
       expect(result.data.length).toBe((await engineFrames(1, mode)).length);
       for (const item of result.data) expect((await deployment.readObject(item.path!)).length).toBeGreaterThan(0);
     });
+  });
+
+  it('answers a video whose seeks need recovering as any other, and counts the recoveries', async () => {
+    // Its second part's parameter sets ride in-band at 3 s only (scripts/make-seek-fixtures.mjs): no
+    // lane that decodes the keyframes at 0 and 2 s has them when it decodes the one at 4 s.
+    const splice = fileURLToPath(new URL('../fixtures/seek/splice-pps.mp4', import.meta.url));
+    const parameters = { interval: 2, mode: 'keyframe' } as const;
+    const response = await service.request('POST', service.apiPath('sync'), {
+      key,
+      body: { input: { content: dataUri(await readFile(splice)) }, parameters, output: { type: 'base64' } },
+    });
+    expect(response.status, response.text).toBe(200);
+    const result = response.body.result as { task_id: string; status: string; data: Item[] };
+    expect(Object.keys(result).sort()).toEqual(['data', 'status', 'task_id']);
+    expect(result.status).toBe('SUCCESS');
+    const engine = snapshot(splice, parameters);
+    const expected = [];
+    for await (const image of engine) expected.push({ frame_index: image.frameIndex, frame_time: image.frameTime, content: image.data.toString('base64') });
+    expect(engine.stats().seekRecoveries).toBeGreaterThan(0);
+    expect(result.data).toEqual(expected);
+    const metrics = await service.request('GET', '/metrics');
+    expect(Number(/^vsnap_seek_recoveries_total (\d+)/m.exec(metrics.text)?.[1])).toBeGreaterThan(0);
+    expect(metrics.text).toMatch(/^vsnap_damaged_frames_total 0$/m);
   });
 
   describe('tasks and workspaces', () => {
