@@ -32,7 +32,7 @@ import {
   vsnapContender, vsnapLibraryContender,
 } from './contenders.mjs';
 import { speedup, summarize } from './report.mjs';
-import { verifyAgreement } from './verify.mjs';
+import { falseAlarms, verifyAgreement } from './verify.mjs';
 import { freezeVsnapBuild } from './vsnap-build.mjs';
 import { describeVideo, ensureVideo, ensureWarmupClip, probeTimeline, videoSpec } from './video.mjs';
 
@@ -191,6 +191,8 @@ async function measure({ input, cases, warmups, runs, workDir, log }) {
       if (result.outputs.length !== c.expected) {
         throw new Error(`${label(c)} wrote ${result.outputs.length} images in a timed run, ${c.expected} when verified`);
       }
+      const alarms = falseAlarms(result.stats);
+      if (alarms.length > 0) throw new Error(`${label(c)}, timed run: ${alarms.join('; ')}`);
       log(`${input.label}: run ${round}/${runs}: ${label(c)}: ${(result.wallMs / 1000).toFixed(2)} s`);
       c.runs.push(result);
     }

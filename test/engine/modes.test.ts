@@ -111,6 +111,8 @@ describe.each(backends)('%s backend', (backend) => {
           const distinctFrames = new Set(expected.map((e) => e.frameIndex)).size;
           const decodeStarts = new Set(expected.map((e) => e.decodeStart)).size;
           expect(stats.decodeErrors).toBe(0);
+          // Clean videos: no decode after a seek may look damaged (test/engine/seek-recovery.test.ts has the others).
+          expect({ seekRecoveries: stats.seekRecoveries, damagedFrames: stats.damagedFrames }).toEqual({ seekRecoveries: 0, damagedFrames: 0 });
           expect(stats.packetsRead).toBeGreaterThan(0);
           expect(stats.bytesRead).toBeGreaterThan(0);
           // Every GOP the plan touches needs one seek at most.

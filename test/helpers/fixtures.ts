@@ -180,6 +180,18 @@ export const fixtures: readonly Fixture[] = [
     traits: { ...plain, reordered: true, anchorsWithoutPts: true, nonZeroOrigin: true, minKeyframeGap: 1.3 },
   },
   {
+    name: 'avi-h264-bframes',
+    ext: 'avi',
+    codec: 'h264',
+    encoder: 'libx264',
+    // No pts at all, and H.264 holds two frames back (a B-pyramid): FFmpeg
+    // gives each frame it outputs the dts of the packet sent last, so frame i
+    // shows at packet i + 2's time and the last two get none.
+    encode: bFrames,
+    intervals: [0.5, 1],
+    traits: { ...plain, reordered: true, anchorsWithoutPts: true, nonZeroOrigin: true, minKeyframeGap: 1.5 },
+  },
+  {
     name: 'mpg-mpeg2',
     ext: 'mpg',
     codec: 'mpeg2video',

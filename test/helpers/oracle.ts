@@ -164,14 +164,20 @@ export function videoFromFfprobe(path: string, out: FfprobeOutput): ProbedVideo 
   };
 }
 
-/** Each decoded frame's time; only the last may have none, and is then shown one gap after the one before. */
+/**
+ * Each decoded frame's time. Only the last frames may have none (those a
+ * codec that holds frames back gives up when drained: one for MPEG-4 part 2,
+ * two for H.264 with a B-pyramid); each is then shown one gap after the one
+ * before.
+ */
 function frameTimes(path: string, frames: FfprobeEntry[]): bigint[] {
   const times: bigint[] = [];
+  const timed = (frame: FfprobeEntry) => (frame.pts ?? frame.best_effort_timestamp) !== undefined;
   frames.forEach((frame, i) => {
     const value = frame.pts ?? frame.best_effort_timestamp;
     if (value !== undefined) {
       times.push(BigInt(value));
-    } else if (i === frames.length - 1 && i >= 2) {
+    } else if (i >= 2 && !frames.slice(i).some(timed)) {
       times.push(2n * times[i - 1] - times[i - 2]);
     } else {
       throw new Error(`${path}: frame ${i} has no timestamp`);
