@@ -25,7 +25,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { post, startService, waitForTask } from './lib/service.mjs';
 import { ensureClip720p } from './lib/video.mjs';
-import { assertVsnapBuilt } from './lib/vsnap-build.mjs';
+import { assertVsnapBuilt, libraryEntry } from './lib/vsnap-build.mjs';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cacheDir = join(repoRoot, 'bench/.cache');
@@ -36,7 +36,7 @@ const loadSeconds = args.quick ? 3 : 10;
 const syncRounds = args.quick ? 3 : 15;
 
 assertVsnapBuilt(repoRoot);
-const { snapshot, shutdown } = await import(join(repoRoot, 'dist/index.js'));
+const { snapshot, shutdown } = await import(libraryEntry(repoRoot));
 
 const clip = await ensureClip720p(cacheDir);
 log(`clip: ${clip} (10 s 1280x720 30 fps H.264, generated once into bench/.cache/)`);

@@ -13,7 +13,7 @@
 
 import { shutdownEncodePool } from './encode/pool.js';
 import { loadBackend, nativeModule } from './engine/loader.js';
-import { shutdownWasmPool } from './engine/wasm/wasm-backend.js';
+import { shutdownWasmPool } from '../wasm/wasm-backend.js';
 import { SnapshotRun } from './engine/snapshot.js';
 import { toVideoInfo, type VideoInfo } from './engine/video-info.js';
 import {

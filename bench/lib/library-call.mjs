@@ -8,9 +8,8 @@
 // Prints one JSON line, the CLI's `--json` shape plus
 // "call": {"wall_ms", "cpu_ms"} (CPU of the whole process: every thread).
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { libraryEntry } from './vsnap-build.mjs';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -20,7 +19,7 @@ const [vsnapRoot, input] = positionals;
 if (vsnapRoot === undefined || input === undefined || values.out === undefined) {
   throw new Error('usage: library-call.mjs VSNAP_ROOT INPUT --interval S --mode M --quality Q --out DIR');
 }
-const { snapshotToFiles, shutdown } = await import(pathToFileURL(join(vsnapRoot, 'dist/index.js')).href);
+const { snapshotToFiles, shutdown } = await import(libraryEntry(vsnapRoot));
 const options = { interval: Number(values.interval), mode: values.mode, format: 'jpg', quality: Number(values.quality) };
 
 const scratch = `${values.out}-first-call`;

@@ -3,9 +3,10 @@
 // timed run use one build even if the checkout is rebuilt meanwhile. The copy
 // lies inside the checkout, so Node resolves its dependencies from the
 // checkout's node_modules, the nearest one up the tree.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cp, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const BUILD_FILES = ['bin/vsnap', 'bin/package.json', 'dist', 'build/Release/vsnap.node', 'package.json'];
 
@@ -21,4 +22,10 @@ export async function freezeVsnapBuild(repoRoot, dir) {
     await cp(join(repoRoot, file), join(dir, file), { recursive: true, preserveTimestamps: true });
   }
   return dir;
+}
+
+/** The file URL of the library entry of the build at `root`, as its package.json names it (dist/src/index.js, or dist/index.js in builds before wasm/ moved to the top level). */
+export function libraryEntry(root) {
+  const { main } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  return pathToFileURL(join(root, main)).href;
 }

@@ -55,7 +55,7 @@ function sharedPool(): Piscina<EncodeTask, Uint8Array> {
     const threads = encodeThreads();
     const Pool = loadPiscina();
     pool = new Pool<EncodeTask, Uint8Array>({
-      filename: workerFileUrl(import.meta.url, 'encode', 'worker.js', 'The vsnap encode worker'),
+      filename: workerFileUrl(import.meta.url, 'src/encode', 'worker.js', 'The vsnap encode worker'),
       name: 'default',
       minThreads: threads,
       maxThreads: threads,

@@ -27,7 +27,7 @@ import { packageRoot } from '../package-root.js';
 import { backendChoices, type Backend, type BackendChoice, type BackendName } from './backend.js';
 import { bindingVersion, type NativeBinding } from './binding.js';
 import { createNativeBackend } from './native-backend.js';
-import { createWasmBackend } from './wasm/wasm-backend.js';
+import { createWasmBackend } from '../../wasm/wasm-backend.js';
 
 const buildHint =
   'Build the native module with `npm run build:native` (needs cmake, a C++17 compiler and the FFmpeg ' +

@@ -49,7 +49,7 @@ export interface SupervisorOptions {
   maxQueued?: number;
   /** Milliseconds a job may run. Default: 10 minutes. */
   jobTimeoutMs?: number;
-  /** The worker's entry file. Default: dist/tasks/worker-main.js of this package. */
+  /** The worker's entry file. Default: dist/src/tasks/worker-main.js of this package. */
   workerModule?: string;
   /** Node options of the worker processes. Default: none (not this process's, which may hold --inspect). */
   execArgv?: readonly string[];
@@ -357,7 +357,7 @@ function resolveOptions(options: SupervisorOptions): Resolved {
   if (typeof env !== 'object' || env === null || !Object.values(env).every((value) => typeof value === 'string')) {
     throw invalidOption('env', 'an object of strings', env);
   }
-  const workerModule = options.workerModule ?? join(packageRoot(), 'dist', 'tasks', 'worker-main.js');
+  const workerModule = options.workerModule ?? join(packageRoot(), 'dist', 'src', 'tasks', 'worker-main.js');
   if (typeof workerModule !== 'string' || workerModule === '') {
     throw invalidOption('workerModule', 'a non-empty file path string', workerModule);
   }

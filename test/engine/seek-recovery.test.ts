@@ -17,9 +17,9 @@ import { shutdown, type BackendName, type SamplingMode } from '../../src/index.j
 import { ffmpeg } from '../helpers/ffmpeg.js';
 import { decodeImage, expectedOutputs, probeVideo, psnr, type ProbedVideo } from '../helpers/oracle.js';
 import { collect } from '../helpers/snapshot-run.js';
-import { PacketIndex } from '../../src/engine/wasm/decode-runs.js';
-import { Timeline } from '../../src/engine/wasm/timeline.js';
-import { WasmFfmpeg } from '../../src/engine/wasm/wasm-ffmpeg.js';
+import { PacketIndex } from '../../wasm/decode-runs.js';
+import { Timeline } from '../../wasm/timeline.js';
+import { WasmFfmpeg } from '../../wasm/wasm-ffmpeg.js';
 
 interface SeekFixture {
   name: string;

@@ -9,7 +9,7 @@
 import { open, readFile, rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probe, shutdown, snapshot } from '../../src/index.js';
-import { maxWasmInputBytes } from '../../src/engine/wasm/input-bytes.js';
+import { maxWasmInputBytes } from '../../wasm/input-bytes.js';
 import { fixtureNamed } from '../helpers/fixtures.js';
 import { fixturePath, scratchPath } from '../helpers/made-file.js';
 import { startRangeServer, type RangeServer } from '../helpers/range-server.js';

@@ -1,5 +1,5 @@
 /**
- * The FFmpeg WebAssembly core wrapper (src/engine/wasm/), before it becomes
+ * The FFmpeg WebAssembly core wrapper (wasm/), before it becomes
  * a backend: it loads in Node without network, its packet list is the
  * ffprobe CLI's, a frame it decodes is the native engine's image of that
  * frame, and bad inputs fail with a stable code naming the operation.
@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { shutdown, VsnapError } from '../../src/index.js';
-import { WasmFfmpeg } from '../../src/engine/wasm/wasm-ffmpeg.js';
+import { WasmFfmpeg } from '../../wasm/wasm-ffmpeg.js';
 import { audioOnlyFiles, faststartMp4 } from '../helpers/bad-inputs.js';
 import { ffprobeJson } from '../helpers/ffmpeg.js';
 import { fixtureNamed } from '../helpers/fixtures.js';

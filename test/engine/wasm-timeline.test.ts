@@ -1,5 +1,5 @@
 /**
- * The wasm backend's time model (src/engine/wasm/timeline.ts) is a port of
+ * The wasm backend's time model (wasm/timeline.ts) is a port of
  * native/core/Timeline.cpp and must plan exactly what it plans. Hand-made
  * packet lists pin each rule; then, for clips the ffmpeg CLI makes, the plan
  * from ffprobe's packets must equal the native engine's snapshots.
@@ -20,7 +20,7 @@ import {
   type PlannedTarget,
   type TimeBase,
   type TimelinePacket,
-} from '../../src/engine/wasm/timeline.js';
+} from '../../wasm/timeline.js';
 import { ffmpeg, ffmpegEncoders, ffprobeJson } from '../helpers/ffmpeg.js';
 import { collect, failureOf } from '../helpers/snapshot-run.js';
 

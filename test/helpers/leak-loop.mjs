@@ -11,7 +11,7 @@
 // memory just before each trim; newSpaceMiB: the resident size of V8's young
 // generation; trimmed: the rounds after which trimMemory returned memory).
 import { getHeapSpaceStatistics } from 'node:v8';
-import { snapshot, shutdown, trimMemory } from '../../dist/index.js';
+import { snapshot, shutdown, trimMemory } from '../../dist/src/index.js';
 
 const [backend, roundsText, ...inputs] = process.argv.slice(2);
 const rounds = Number(roundsText);

@@ -52,7 +52,7 @@ describe('createLogger', () => {
 });
 
 describe('createLogger on stdout', () => {
-  const builtLogger = fileURLToPath(new URL('../../dist/http/logger.js', import.meta.url));
+  const builtLogger = fileURLToPath(new URL('../../dist/src/http/logger.js', import.meta.url));
 
   it('has every line on stdout before the call returns, so a process killed with SIGKILL keeps its last lines', () => {
     if (!existsSync(builtLogger)) throw new Error('the child runs dist/: run `npm run build:ts` first');

@@ -1,5 +1,5 @@
 /**
- * The WorkerSupervisor with real worker processes (dist/tasks/worker-main.js:
+ * The WorkerSupervisor with real worker processes (dist/src/tasks/worker-main.js:
  * run `npm run build:ts` first), real FFmpeg fixtures and a LocalStore in a
  * temp dir: results equal the engine's, admission control, crash isolation,
  * timeouts, closing, and start-up failures.
@@ -29,7 +29,7 @@ afterAll(shutdown);
 const small = fixtureNamed('mkv-h264');
 // 12 s sampled every 10 ms as PNG: 1200 images, a couple of seconds of work.
 const long = fixtureNamed('mp4-long-gop');
-const workerMain = path.join(packageRoot(), 'dist', 'tasks', 'worker-main.js');
+const workerMain = path.join(packageRoot(), 'dist', 'src', 'tasks', 'worker-main.js');
 
 let root: string;
 let dataDir: string;
@@ -414,7 +414,7 @@ describe('worker-main', () => {
   it('does not outlive a server killed with SIGKILL, even mid-job', async () => {
     // A server in a process of its own: it starts a supervisor, gives its worker a long job and reports the pid.
     const server = path.join(root, 'server.mjs');
-    const supervisorUrl = new URL(`file://${path.join(packageRoot(), 'dist', 'tasks', 'supervisor.js')}`).href;
+    const supervisorUrl = new URL(`file://${path.join(packageRoot(), 'dist', 'src', 'tasks', 'supervisor.js')}`).href;
     await fs.writeFile(
       server,
       [

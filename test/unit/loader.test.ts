@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
-const builtIndex = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+const builtIndex = fileURLToPath(new URL('../../dist/src/index.js', import.meta.url));
 
 async function probeWith(
   env: Record<string, string>,
@@ -69,7 +69,7 @@ describe('loadBackend', () => {
       const result = await probeWith(
         { VSNAP_NATIVE_PATH: text, VSNAP_BACKEND: 'native' },
         '/nonexistent.mp4',
-        join(root, 'dist', 'index.js'),
+        join(root, 'dist', 'src', 'index.js'),
       );
       expect(result.code).toBe('VSNAP_BACKEND_UNAVAILABLE');
       expect(result.message).toContain(text);
@@ -82,7 +82,7 @@ describe('loadBackend', () => {
 
   it('falls back to wasm when no native module loads, and says why once', async () => {
     await withoutBuild(async (root) => {
-      const result = await probeWith({ VSNAP_NATIVE_PATH: '' }, video, join(root, 'dist', 'index.js'));
+      const result = await probeWith({ VSNAP_NATIVE_PATH: '' }, video, join(root, 'dist', 'src', 'index.js'));
       // package.json is no video: the wasm backend read it and said so.
       expect(result.code).toBe('VSNAP_UNSUPPORTED_INPUT');
       const warnings = result.stderr.split('\n').filter((line) => line.includes('VSNAP_WASM_FALLBACK'));

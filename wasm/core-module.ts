@@ -15,7 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
-import { backendUnavailable } from '../../errors.js';
+import { backendUnavailable } from '../src/errors.js';
 
 /** One log line of the core: its stdout or stderr. */
 export interface CoreLogLine {

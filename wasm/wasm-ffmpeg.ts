@@ -21,7 +21,7 @@
  * (decoder state, the demuxer's index) is capped at 2 GiB on its own.
  */
 
-import { corruptInput, internal, invalidOption, unsupportedInput, VsnapError } from '../../errors.js';
+import { corruptInput, internal, invalidOption, unsupportedInput, VsnapError } from '../src/errors.js';
 import { loadCore, type CoreLoader, type FfmpegCore } from './core-module.js';
 import { formatWhitelist, sniffContainer } from './container-sniff.js';
 import { readProbeOutput, type WasmProbe } from './probe-output.js';

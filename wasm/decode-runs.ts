@@ -27,7 +27,7 @@
  * added back here.
  */
 
-import type { SamplingMode } from '../../options.js';
+import type { SamplingMode } from '../src/options.js';
 import type { WasmProbe } from './probe-output.js';
 import type { PlannedTarget, Timeline } from './timeline.js';
 

@@ -12,8 +12,8 @@
  * both scaled to the denominator timeBase.den * interval.den.
  */
 
-import { corruptInput, internal, limitExceeded, unsupportedInput } from '../../errors.js';
-import type { SamplingMode } from '../../options.js';
+import { corruptInput, internal, limitExceeded, unsupportedInput } from '../src/errors.js';
+import type { SamplingMode } from '../src/options.js';
 import type { WasmProbe } from './probe-output.js';
 
 /** A demuxed packet of the video stream; structurally a WasmPacket (probe-output.ts). */

@@ -11,7 +11,7 @@
 
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 
-import { VsnapError, type VsnapErrorCode } from '../../errors.js';
+import { VsnapError, type VsnapErrorCode } from '../src/errors.js';
 import type { DecodeRun } from './decode-runs.js';
 import type { WasmProbe } from './probe-output.js';
 import { WasmFfmpeg, type DecodedRun } from './wasm-ffmpeg.js';

@@ -32,11 +32,11 @@ import { availableParallelism } from 'node:os';
 
 import type { Piscina } from 'piscina';
 
-import { aborted, corruptInput, fromNative, internal, type VsnapError } from '../../errors.js';
-import { loadPiscina } from '../../piscina.js';
-import { workerFileUrl } from '../../worker-file.js';
-import type { Backend, BackendInput, Extractor, ExtractorOptions } from '../backend.js';
-import { noDecodeStats, type NativeDecodeStats, type NativeFrame, type NativeOpenResult, type NativeVideoInfo } from '../binding.js';
+import { aborted, corruptInput, fromNative, internal, type VsnapError } from '../src/errors.js';
+import { loadPiscina } from '../src/piscina.js';
+import { workerFileUrl } from '../src/worker-file.js';
+import type { Backend, BackendInput, Extractor, ExtractorOptions } from '../src/engine/backend.js';
+import { noDecodeStats, type NativeDecodeStats, type NativeFrame, type NativeOpenResult, type NativeVideoInfo } from '../src/engine/binding.js';
 import type { DecodeResult, DecodeTask, ProbeResult, TaskFailure } from './decode-worker.js';
 import { PacketIndex, planRuns, type PlannedRun } from './decode-runs.js';
 import { loadInputBytes } from './input-bytes.js';
@@ -69,7 +69,7 @@ function decodePool(): Piscina<DecodeTask, ProbeResult | DecodeResult> {
     const threads = Math.max(1, availableParallelism());
     const Pool = loadPiscina();
     pool = new Pool<DecodeTask, ProbeResult | DecodeResult>({
-      filename: workerFileUrl(import.meta.url, 'engine/wasm', 'decode-worker.js', 'The vsnap wasm decode worker'),
+      filename: workerFileUrl(import.meta.url, 'wasm', 'decode-worker.js', 'The vsnap wasm decode worker'),
       name: 'default',
       minThreads: 0,
       maxThreads: threads,

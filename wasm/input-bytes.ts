@@ -14,8 +14,8 @@
 import { constants } from 'node:buffer';
 import { open } from 'node:fs/promises';
 
-import { inputNotFound, inputTooLarge } from '../../errors.js';
-import type { BackendInput } from '../backend.js';
+import { inputNotFound, inputTooLarge } from '../src/errors.js';
+import type { BackendInput } from '../src/engine/backend.js';
 
 /** The largest input the wasm backend holds, in bytes. */
 export const maxWasmInputBytes = constants.MAX_LENGTH;

@@ -5,7 +5,7 @@
  * no pts, say) stay undefined rather than being guessed here.
  */
 
-import { corruptInput, noVideoStream, unsupportedInput } from '../../errors.js';
+import { corruptInput, noVideoStream, unsupportedInput } from '../src/errors.js';
 
 export interface WasmPacket {
   /** In the stream's time base; undefined when the container gives none. */
