@@ -1,5 +1,5 @@
 // Turns timed runs into the summary, the ratios, the target checks and the
-// Markdown table that goes into the README.
+// Markdown table of each video in the report (docs.mjs).
 
 /** Median, min and max of the runs' wall times, median CPU time, and the decode figures. */
 export function summarize(timedCase) {
