@@ -3,7 +3,7 @@
  * environment variable (only the ones an operator sets per deployment have
  * them), its key in the config file (its own name, camelCase), the check of
  * its value, its default and what it does. config.ts merges the sources;
- * `serveSettings` is the table as the README and help quote it.
+ * `serveSettings` is the table as docs/configuration.md and help quote it.
  *
  * The upper bounds keep values Node can honour (timers, string lengths) or
  * catch a value typed in the wrong unit; they are not tuning advice.

@@ -88,7 +88,7 @@ describe.skipIf(!(await canMake(rangeReadVideo)))('range reads from the object s
     const fetched = proxy.received();
     const measured = `${fetched} of ${size} bytes crossed the proxy (${((100 * fetched) / size).toFixed(1)}%)`;
     expect(fetched / size, measured).toBeLessThan(0.2);
-    // The figure the README quotes: the reporter prints it beside the test.
+    // The figure docs/deployment.md quotes: the reporter prints it beside the test.
     await annotate(measured);
 
     const expected = [];
