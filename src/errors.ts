@@ -15,6 +15,7 @@ export const errorCodes = [
   'VSNAP_INVALID_OPTION',
   'VSNAP_BACKEND_UNAVAILABLE',
   'VSNAP_INPUT_NOT_FOUND',
+  'VSNAP_INPUT_CHANGED',
   'VSNAP_INPUT_TOO_LARGE',
   'VSNAP_UNSUPPORTED_INPUT',
   'VSNAP_NO_VIDEO_STREAM',
@@ -80,6 +81,11 @@ export function inputNotFound(message: string, cause?: unknown): VsnapError {
   return new VsnapError('VSNAP_INPUT_NOT_FOUND', message, { cause });
 }
 
+/** A remote input (a URL) changed between two of the reads of one extraction: its size or validator differ. */
+export function inputChanged(message: string, cause?: unknown): VsnapError {
+  return new VsnapError('VSNAP_INPUT_CHANGED', message, { cause });
+}
+
 /** An input bigger than the backend in use can hold; refused before any work. */
 export function inputTooLarge(message: string): VsnapError {
   return new VsnapError('VSNAP_INPUT_TOO_LARGE', message);
@@ -122,6 +128,8 @@ export function fromNative(error: unknown): VsnapError {
   switch (code as NativeErrorCode | undefined) {
     case 'VSNAP_INPUT_NOT_FOUND':
       return inputNotFound(message, error);
+    case 'VSNAP_INPUT_CHANGED':
+      return inputChanged(message, error);
     case 'VSNAP_UNSUPPORTED_INPUT':
       return unsupportedInput(message, error);
     case 'VSNAP_NO_VIDEO_STREAM':

@@ -21,7 +21,8 @@
  * run goes straight to the start: one decode from the start per damaged
  * run, where the native engine decodes on without seeking.
  *
- * Statistics: bytesRead is the input's size (it is read once, whole);
+ * Statistics: bytesRead is the input's size (it is read once, whole, a
+ * URL in one request);
  * scanPackets every packet of the video stream (the probe reads them all);
  * seeks, packetsRead and framesDecoded are counted from the packets each run
  * passes through, as ffmpeg's CLI reports no such counts; damagedFrames are
@@ -168,6 +169,8 @@ class WasmExtractor implements Extractor {
     this.#checkOpen();
     this.#bytes = bytes;
     this.#stats.bytesRead = bytes.byteLength;
+    // A URL is downloaded whole, once, in one request (input-bytes.ts).
+    this.#stats.requests = 'url' in this.#input ? 1 : 0;
     this.#stats.scanPackets = probe.packets.length;
     const { mode, interval, maxTargets } = this.#options;
     if (maxTargets !== undefined) checkTargetCount(timeline, interval, maxTargets);

@@ -26,6 +26,11 @@ InputSpec InputSpec::from(const Napi::Value& value) {
     if (spec.url.rfind("http://", 0) != 0 && spec.url.rfind("https://", 0) != 0) {
       throw Napi::TypeError::New(env, "input.url must be an http or https URL");
     }
+    try {
+      spec.remote = std::make_shared<RemoteSource>(spec.url);
+    } catch (const Error& error) {
+      throw Napi::TypeError::New(env, std::string("input.url: ") + error.what());
+    }
   } else if (data.IsTypedArray() && data.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
     auto bytes = data.As<Napi::Uint8Array>();
     spec.data = bytes.Data();
@@ -41,8 +46,8 @@ std::unique_ptr<Input> InputSpec::make() const {
   if (keep != nullptr) {
     return std::make_unique<MemoryInput>(data, size);
   }
-  if (!url.empty()) {
-    return std::make_unique<UrlInput>(url);
+  if (remote != nullptr) {
+    return std::make_unique<UrlInput>(remote);
   }
   return std::make_unique<FileInput>(path);
 }
@@ -120,6 +125,7 @@ DecodeStats ExtractorState::stats() const {
     total.framesDecoded += lane.stats.framesDecoded;
     total.decodeErrors += lane.stats.decodeErrors;
     total.bytesRead += lane.stats.bytesRead;
+    total.requests += lane.stats.requests;
     total.damagedFrames += lane.stats.damagedFrames;
     total.seekRecoveries += lane.stats.seekRecoveries;
   }
@@ -295,6 +301,7 @@ Napi::Object statsToJs(Napi::Env env, const DecodeStats& stats) {
   out.Set("damagedFrames", static_cast<double>(stats.damagedFrames));
   out.Set("seekRecoveries", static_cast<double>(stats.seekRecoveries));
   out.Set("bytesRead", static_cast<double>(stats.bytesRead));
+  out.Set("requests", static_cast<double>(stats.requests));
   return out;
 }
 

@@ -16,10 +16,12 @@
 namespace vsnap::binding {
 
 // What names an input: a path, an http(s) URL, or bytes kept referenced
-// (`keep`) for as long as any decoder reads them.
+// (`keep`) for as long as any decoder reads them. A URL's RemoteSource is
+// one per spec, so every decoder of an extraction shares what it fetched.
 struct InputSpec {
   std::string path;
   std::string url;
+  std::shared_ptr<RemoteSource> remote;
   const uint8_t* data = nullptr;
   size_t size = 0;
   std::shared_ptr<Napi::Reference<Napi::Value>> keep;

@@ -106,7 +106,16 @@ class Decoder::PlanReader : public PacketSource {
       throw Error(ErrorCode::Aborted, "aborted");
     }
     if (ret < 0) {
+      decoder_.input_->throwIfFailed();
       throw IndexPlanner::NotExact("cannot seek to a keyframe: " + avErrorText(ret));
+    }
+  }
+
+  void expectEntries(int first, int last) override {
+    const AVIndexEntry* from = avformat_index_get_entry(decoder_.stream_, first);
+    const AVIndexEntry* to = avformat_index_get_entry(decoder_.stream_, last);
+    if (from != nullptr && to != nullptr) {
+      decoder_.input_->expectReads(from->pos, to->pos + to->size);
     }
   }
 
@@ -137,7 +146,7 @@ Decoder::Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel, 
   format_ = input_->open(cancel_, false);
   const bool probed = probe == StreamProbe::Always || !headerDescribesVideo(*format_);
   if (probed) {
-    Input::probeStreams(*format_);
+    input_->probeStreamsOf(*format_);
   }
   selectStream();
   describeStream(probed);
@@ -165,7 +174,7 @@ Decoder::Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel, 
   // as the first decoder's context, read through by the plan, may have.
   format_ = input_->open(cancel_, false);
   if ((format_->ctx_flags & AVFMTCTX_NOHEADER) != 0) {
-    Input::probeStreams(*format_);
+    input_->probeStreamsOf(*format_);
   }
   const int index = first.stream_->index;
   if (index >= static_cast<int>(format_->nb_streams)) {
@@ -471,6 +480,7 @@ RgbBands Decoder::decodedBands() {
 DecodeStats Decoder::stats() const {
   DecodeStats stats = stats_;
   stats.bytesRead = format_ != nullptr ? input_->bytesFetched(*format_) : 0;
+  stats.requests = input_->requestsMade();
   return stats;
 }
 
@@ -479,6 +489,9 @@ DecodeStats Decoder::stats() const {
 // ============================================================================
 
 void Decoder::checkRead(int ret, const char* operation) const {
+  if (ret < 0 && ret != AVERROR_EOF) {
+    input_->throwIfFailed();
+  }
   if (ret == AVERROR_EXIT) {
     throw Error(ErrorCode::Aborted, "aborted");
   }
@@ -577,6 +590,7 @@ void Decoder::seekToKey(int64_t keyPts) {
     }
     seeksOvershoot_ = true;
   }
+  input_->throwIfFailed();
   throw Error(ErrorCode::CorruptInput, "cannot seek to the keyframe at " +
                                            secondsText(static_cast<double>(keyPts - origin_) * av_q2d(stream_->time_base)) +
                                            (ret < 0 ? ": " + avErrorText(ret) : std::string()));
@@ -610,6 +624,7 @@ const AVFrame* Decoder::decodeTarget(const Target& target) {
 }
 
 Decoder::Decoded Decoder::decodeExact(const Target& target) {
+  expectReadsFor(target);
   if (continueInGop(target)) {
     ++stats_.seeksAvoided;
   } else {
@@ -617,6 +632,25 @@ Decoder::Decoded Decoder::decodeExact(const Target& target) {
     seekToKey(target.startKeyPts);
   }
   return decodeForward(target, true);
+}
+
+void Decoder::expectReadsFor(const Target& target) {
+  if (target.startKeyPts == Timeline::kStreamStart || avformat_index_get_entries_count(stream_) < info_.frameCount) {
+    return;
+  }
+  // The index's timestamps are decode times; a keyframe's is at most its pts.
+  const int key = av_index_search_timestamp(stream_, target.startKeyPts, AVSEEK_FLAG_BACKWARD);
+  // Exact mode reads the packets up to the last one decoded by the target's
+  // time: every frame shown by then has a dts at or before it (IndexPlanner.h, G1).
+  const int last = work_->mode == SamplingMode::Exact
+                       ? av_index_search_timestamp(stream_, target.pts, AVSEEK_FLAG_BACKWARD | AVSEEK_FLAG_ANY)
+                       : key;
+  if (key < 0 || last < key) {
+    return;
+  }
+  const AVIndexEntry* from = avformat_index_get_entry(stream_, key);
+  const AVIndexEntry* to = avformat_index_get_entry(stream_, last);
+  input_->expectReads(from->pos, to->pos + to->size);
 }
 
 Decoder::Decoded Decoder::decodeForward(const Target& target, bool mayDrainEarly) {
@@ -699,6 +733,7 @@ Decoder::Decoded Decoder::decodeForward(const Target& target, bool mayDrainEarly
 
 Decoder::Decoded Decoder::decodeKeyframe(const Target& target) {
   // Seeking skips the GOP in between; reading forward would read all of it.
+  expectReadsFor(target);
   leaveRecoveryCodec();
   seekToKey(target.startKeyPts);
   havePacket_ = false;

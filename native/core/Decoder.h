@@ -108,6 +108,7 @@ struct DecodeStats {
   int64_t framesDecoded = 0;
   int64_t decodeErrors = 0;
   int64_t bytesRead = 0;
+  int64_t requests = 0;  // made to fetch bytesRead: a URL's range requests
   // Outputs damaged in the stream itself (a sequential decode gives the
   // same damaged picture), and outputs decoded again because the decode
   // after a seek showed damage.
@@ -322,6 +323,9 @@ class Decoder {
   bool dependsOnDamage(const AVFrame* frame, const Target& target);
   // Positions the demuxer before the stream's first packet, without the scanned timeline.
   void rewind();
+  // Tells the input which bytes decoding `target` reads, where the index
+  // lists every packet (Input::expectReads).
+  void expectReadsFor(const Target& target);
   bool continueInGop(const Target& target) const;
   int64_t framePts(const AVFrame* frame) const;
   void convert(const AVFrame* frame, uint8_t* rgb, size_t capacity);

@@ -12,6 +12,8 @@ const char* errorCodeName(ErrorCode code) {
   switch (code) {
     case ErrorCode::InputNotFound:
       return "VSNAP_INPUT_NOT_FOUND";
+    case ErrorCode::InputChanged:
+      return "VSNAP_INPUT_CHANGED";
     case ErrorCode::UnsupportedInput:
       return "VSNAP_UNSUPPORTED_INPUT";
     case ErrorCode::NoVideoStream:

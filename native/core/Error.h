@@ -10,6 +10,7 @@ namespace vsnap {
 
 enum class ErrorCode {
   InputNotFound,     // the file does not exist or cannot be read
+  InputChanged,      // a remote object changed between two reads of it
   UnsupportedInput,  // not a container we accept, or not a video at all
   NoVideoStream,     // a container without a decodable video stream
   CorruptInput,      // truncated or damaged data

@@ -291,6 +291,7 @@ const AVPacket& IndexPlanner::readKey(size_t i) {
 
 void IndexPlanner::read(size_t i, int32_t through, std::vector<Shown>* shown) {
   Keyframe& key = keys_[i];
+  packets_.expectEntries(key.entry, std::max(key.entry, through));
   const AVPacket& packet = readKey(i);
   if (!showsAfterEarlierFrames(packet)) {
     throw NotExact("a keyframe may be shown before frames decoded ahead of it");
@@ -330,6 +331,7 @@ bool IndexPlanner::readOn(int32_t from, int32_t through, std::vector<Shown>& sho
   if (nextEntry_ != from) {
     return false;
   }
+  packets_.expectEntries(from, through);
   for (int32_t j = from; j <= through; ++j) {
     const AVPacket& packet = expectEntry(j);
     shown.push_back(Shown{packet.pts, packet.duration});

@@ -68,6 +68,9 @@ class PacketSource {
   // The stream's next packet, or nullptr at the end of the data; valid until
   // the next call.
   virtual const AVPacket* next() = 0;
+  // The reads that follow are mostly the packets of index entries first to
+  // last (a hint for an input that fetches by range).
+  virtual void expectEntries(int /*first*/, int /*last*/) {}
 };
 
 class IndexPlanner : private KeyframeSource {

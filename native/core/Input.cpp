@@ -55,6 +55,7 @@ FormatContextPtr Input::open(const std::atomic<bool>* cancel, bool probeStreams)
   int ret = avformat_open_input(&raw, url().c_str(), nullptr, &opts);
   ownedOptions.reset(opts);
   if (ret < 0) {
+    throwIfFailed();
     const std::string what = "avformat_open_input(" + describe() + ")";
     if (ret == AVERROR_EXIT) {
       throw Error(ErrorCode::Aborted, "aborted");
@@ -75,9 +76,18 @@ FormatContextPtr Input::open(const std::atomic<bool>* cancel, bool probeStreams)
   }
   FormatContextPtr ctx(raw);
   if (probeStreams) {
-    Input::probeStreams(*ctx);
+    probeStreamsOf(*ctx);
   }
   return ctx;
+}
+
+void Input::probeStreamsOf(AVFormatContext& format) const {
+  try {
+    probeStreams(format);
+  } catch (const Error&) {
+    throwIfFailed();
+    throw;
+  }
 }
 
 void Input::probeStreams(AVFormatContext& format) {
@@ -114,18 +124,13 @@ std::string Input::detectFormat(const AVIOInterruptCB& interrupt) const {
 
 namespace {
 
-// One I/O buffer: the range a read after a seek asks for, unless the demuxer
-// wants more at once (a sample larger than this is read directly).
+// One AVIOContext buffer: what the demuxer reads at a time, from the cache
+// for the most part.
 constexpr int kUrlBufferSize = 32 * 1024;
-// Reading on doubles the range up to this.
-constexpr int64_t kMaxRange = 8 * 1024 * 1024;
 
 }  // namespace
 
-UrlInput::UrlInput(std::string url) : url_(std::move(url)) {
-  if (url_.rfind("http://", 0) != 0 && url_.rfind("https://", 0) != 0) {
-    throw Error(ErrorCode::Internal, "UrlInput: only http and https URLs are read");
-  }
+UrlInput::UrlInput(std::shared_ptr<RemoteSource> source) : source_(std::move(source)) {
   auto* buffer = static_cast<unsigned char*>(av_malloc(kUrlBufferSize));
   if (buffer == nullptr) {
     throw Error(ErrorCode::Internal, "av_malloc: out of memory");
@@ -138,52 +143,51 @@ UrlInput::UrlInput(std::string url) : url_(std::move(url)) {
   io_.reset(io);
 }
 
-std::string UrlInput::describe() const {
-  // Scheme, host and path only: the query of a presigned URL is its
-  // credential, and so is a user:password@ before the host.
-  std::string shown = url_.substr(0, url_.find_first_of("?#"));
-  const size_t host = shown.find("://") + 3;
-  const size_t at = shown.find('@', host);
-  if (at != std::string::npos && at < shown.find('/', host)) {
-    shown.erase(host, at + 1 - host);
-  }
-  return shown;
-}
-
 AVIOContext* UrlInput::customIo(const AVIOInterruptCB& interrupt) const {
   interrupt_ = interrupt;
   return io_.get();
 }
 
+void UrlInput::expectReads(int64_t from, int64_t to) {
+  expectedFrom_ = from;
+  expectedTo_ = to;
+}
+
+void UrlInput::throwIfFailed() const {
+  if (failure_ != nullptr) {
+    throw *failure_;
+  }
+}
+
+int UrlInput::fail(const Error& error) {
+  failure_ = std::make_unique<Error>(error);
+  return error.code() == ErrorCode::Aborted ? AVERROR_EXIT : AVERROR(EIO);
+}
+
 int UrlInput::read(void* opaque, uint8_t* buf, int size) {
   auto* self = static_cast<UrlInput*>(opaque);
-  if (self->size_ >= 0 && self->position_ >= self->size_) {
-    return AVERROR_EOF;
+  if (self->position_ != self->readEnd_) {
+    self->streak_ = 0;
   }
-  for (int attempt = 0;; ++attempt) {
-    const int ret = self->prepare(size);
-    if (ret < 0) {
-      return ret;
-    }
-    const bool fresh = self->responseAt_ == self->responseStart_;
-    const auto wanted = static_cast<int>(std::min<int64_t>(size, self->responseEnd_ - self->responseAt_));
-    const int n = avio_read_partial(self->response_.get(), buf, wanted);
-    if (n > 0) {
-      self->responseAt_ += n;
-      self->position_ += n;
-      return n;
-    }
-    self->dropResponse();
-    if (n == AVERROR_EOF && self->size_ < 0) {
-      // A server that told no size ended the resource here.
-      self->size_ = self->position_;
+  try {
+    // Ask for as much again as was read on since the last seek (a reader
+    // that reads on keeps doing so), or for the rest of what the decoder
+    // said it will read.
+    const int64_t end = self->position_ + size;
+    const bool expected = self->position_ >= self->expectedFrom_ && end < self->expectedTo_;
+    const int64_t ahead = std::max(self->streak_, expected ? self->expectedTo_ - end : 0);
+    const size_t n =
+        self->source_->read(self->position_, buf, static_cast<size_t>(size), ahead, self->interrupt_, self->counts_);
+    self->failure_.reset();
+    if (n == 0) {
       return AVERROR_EOF;
     }
-    // A response that served part of its range may have been closed by
-    // the server while the demuxer was busy: ask once more for the rest.
-    if (fresh || attempt > 0 || n == AVERROR_EXIT) {
-      return n == AVERROR_EOF || n == 0 ? AVERROR(EIO) : n;  // less than the range asked for
-    }
+    self->position_ += static_cast<int64_t>(n);
+    self->streak_ += static_cast<int64_t>(n);
+    self->readEnd_ = self->position_;
+    return static_cast<int>(n);
+  } catch (const Error& error) {
+    return self->fail(error);
   }
 }
 
@@ -192,26 +196,30 @@ int64_t UrlInput::seek(void* opaque, int64_t offset, int whence) {
   int64_t target = 0;
   switch (whence & ~AVSEEK_FORCE) {
     case AVSEEK_SIZE:
-      if (self->size_ < 0) {
-        // Only a response tells the size: ask for what is read next anyway.
-        const int ret = self->prepare(kUrlBufferSize);
-        if (ret < 0) {
-          return ret;
-        }
+      try {
+        return self->source_->size(self->position_, self->interrupt_, self->counts_);
+      } catch (const Error& error) {
+        return self->fail(error);
       }
-      return self->size_ >= 0 ? self->size_ : AVERROR(ENOSYS);
     case SEEK_SET:
       target = offset;
       break;
     case SEEK_CUR:
       target = self->position_ + offset;
       break;
-    case SEEK_END:
-      if (self->size_ < 0) {
+    case SEEK_END: {
+      int64_t size = -1;
+      try {
+        size = self->source_->size(self->position_, self->interrupt_, self->counts_);
+      } catch (const Error& error) {
+        return self->fail(error);
+      }
+      if (size < 0) {
         return AVERROR(ENOSYS);
       }
-      target = self->size_ + offset;
+      target = size + offset;
       break;
+    }
     default:
       return AVERROR(EINVAL);
   }
@@ -220,76 +228,6 @@ int64_t UrlInput::seek(void* opaque, int64_t offset, int whence) {
   }
   self->position_ = target;
   return target;
-}
-
-int UrlInput::prepare(int size) {
-  if (response_ != nullptr && position_ >= responseAt_ && position_ < responseEnd_) {
-    // Within the range being read: read up to position_ and drop it; it
-    // was fetched already.
-    uint8_t skipped[4096];
-    while (responseAt_ < position_) {
-      const auto wanted = static_cast<int>(std::min<int64_t>(sizeof(skipped), position_ - responseAt_));
-      const int n = avio_read_partial(response_.get(), skipped, wanted);
-      if (n == AVERROR_EXIT) {
-        return n;
-      }
-      if (n <= 0) {
-        // The server closed it: a new request below.
-        dropResponse();
-        break;
-      }
-      responseAt_ += n;
-    }
-    if (response_ != nullptr) {
-      return 0;
-    }
-  }
-  // Reading on past a range: a larger one; after a seek: what is asked.
-  const bool onward = response_ != nullptr && position_ == responseEnd_;
-  return request(onward ? std::min(kMaxRange, std::max<int64_t>(size, 2 * lastRange_)) : size);
-}
-
-void UrlInput::dropResponse() {
-  // What the server did not send of the range was not fetched.
-  fetched_ -= responseEnd_ - responseAt_;
-  response_.reset();
-}
-
-int UrlInput::request(int64_t length) {
-  response_.reset();
-  if (size_ >= 0) {
-    length = std::min(length, size_ - position_);
-  }
-  AVDictionary* options = nullptr;
-  av_dict_set(&options, "protocol_whitelist", "http,https,tcp,tls", 0);
-  av_dict_set_int(&options, "offset", position_, 0);
-  av_dict_set_int(&options, "end_offset", position_ + length, 0);
-  // A stalled read fails after this long instead of holding a worker
-  // forever (microseconds, for every protocol of the chain).
-  av_dict_set(&options, "rw_timeout", "30000000", 0);
-  // https checks the server's certificate against the system's trust store.
-  av_dict_set(&options, "tls_verify", "1", 0);
-  av_dict_set(&options, "user_agent", "vsnap", 0);
-  // No Icy-MetaData header: this is a file, not an internet radio stream.
-  av_dict_set(&options, "icy", "0", 0);
-  AVIOContext* raw = nullptr;
-  const int ret = avio_open2(&raw, url_.c_str(), AVIO_FLAG_READ, &interrupt_, &options);
-  av_dict_free(&options);
-  if (ret < 0) {
-    return ret;
-  }
-  response_.reset(raw);
-  if (size_ < 0) {
-    // http's size is the total of the response's Content-Range.
-    const int64_t size = avio_size(raw);
-    size_ = size >= 0 ? size : -1;
-  }
-  responseStart_ = position_;
-  responseAt_ = position_;
-  responseEnd_ = size_ >= 0 ? std::min(position_ + length, size_) : position_ + length;
-  lastRange_ = length;
-  fetched_ += responseEnd_ - responseAt_;
-  return 0;
 }
 
 MemoryInput::MemoryInput(const uint8_t* data, size_t size) : data_(data), size_(size) {

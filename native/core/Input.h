@@ -9,9 +9,12 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
+#include "Error.h"
 #include "FFmpeg.h"
+#include "RemoteSource.h"
 
 namespace vsnap {
 
@@ -25,13 +28,24 @@ class Input {
   FormatContextPtr open(const std::atomic<bool>* cancel, bool probeStreams) const;
   // What `probeStreams` does, for a context open() gave without it.
   static void probeStreams(AVFormatContext& format);
+  // The same, throwing what this input's reads failed on where they did.
+  void probeStreamsOf(AVFormatContext& format) const;
 
   // How the input is named in error messages.
   virtual std::string describe() const = 0;
 
   // Bytes fetched from the source for `format`, a context open() gave: what
-  // its AVIOContext read, unless the source fetches in its own way.
+  // its AVIOContext read, unless the source fetches in its own way; and the
+  // requests that took (0 for a file or buffer).
   virtual int64_t bytesFetched(const AVFormatContext& format) const;
+  virtual int64_t requestsMade() const { return 0; }
+  // Throws the error that made a read fail, where the input knows more than
+  // the return code it gave FFmpeg (a changed remote object, say).
+  virtual void throwIfFailed() const {}
+  // The reads that follow are bytes [from, to) for the most part (the
+  // packets a decode needs, from the container's index): an input that
+  // fetches them can do so in as few requests as it may.
+  virtual void expectReads(int64_t /*from*/, int64_t /*to*/) {}
 
  protected:
   // The URL handed to avformat_open_input and the protocols it may use.
@@ -82,22 +96,17 @@ class MemoryInput : public Input {
   AvioContextPtr io_;
 };
 
-// An http(s) URL, such as an object store's presigned GET, read by range
-// through FFmpeg's http protocol. Every request asks for a bounded range
-// (Range: bytes=a-b): after a seek, what the demuxer asks for (an MP4
-// sample, one I/O buffer); while it reads on, ranges that double up to
-// kMaxRange. An open-ended range (FFmpeg's http seek) lets the server stream
-// on into socket buffers until the connection closes: megabytes per seek.
-// Every byte requested counts as fetched, read or not, since the server
-// sends it. The whitelist (http, https, tcp, tls) keeps redirects on
-// http(s): nothing opened can name a local file. FFmpeg sends no credentials
-// of its own; a presigned URL carries its signature in the query, which
-// describe() leaves out. The server must honour Range, as object stores do.
+// An http(s) URL, read by range through a RemoteSource that every reader
+// of one extraction shares (RemoteSource.h): each reader keeps its own
+// position, and what one fetched the others read from the cache.
 class UrlInput : public Input {
  public:
-  explicit UrlInput(std::string url);
-  std::string describe() const override;
-  int64_t bytesFetched(const AVFormatContext& /*format*/) const override { return fetched_; }
+  explicit UrlInput(std::shared_ptr<RemoteSource> source);
+  std::string describe() const override { return source_->describe(); }
+  int64_t bytesFetched(const AVFormatContext& /*format*/) const override { return counts_.bytes; }
+  int64_t requestsMade() const override { return counts_.requests; }
+  void throwIfFailed() const override;
+  void expectReads(int64_t from, int64_t to) override;
 
  protected:
   std::string url() const override { return ""; }
@@ -107,26 +116,23 @@ class UrlInput : public Input {
  private:
   static int read(void* opaque, uint8_t* buf, int size);
   static int64_t seek(void* opaque, int64_t offset, int whence);
-  // Makes the open response deliver position_ next, requesting a range of
-  // at least `size` bytes when it cannot.
-  int prepare(int size);
-  // Requests [position_, position_ + length), clipped to the size.
-  int request(int64_t length);
-  // Closes the response that ended before its range did.
-  void dropResponse();
+  // Keeps what a read or seek threw, for throwIfFailed, and gives FFmpeg a
+  // return code that stops it.
+  int fail(const Error& error);
 
-  std::string url_;
+  std::shared_ptr<RemoteSource> source_;
   // Set by customIo: reads run under the interrupt callback of the opener.
   mutable AVIOInterruptCB interrupt_{};
   AvioContextPtr io_;
-  OpenedIoPtr response_;       // the range being read, or null
-  int64_t responseStart_ = 0;  // where its range starts
-  int64_t responseAt_ = 0;     // position of its next byte
-  int64_t responseEnd_ = 0;    // end of its range
-  int64_t lastRange_ = 0;      // length of the last range requested
-  int64_t position_ = 0;       // where the demuxer reads next
-  int64_t size_ = -1;          // the resource's size, once a response told it
-  int64_t fetched_ = 0;
+  int64_t position_ = 0;
+  // Read-ahead: bytes read on without a seek since the last one (readEnd_
+  // is where the last read stopped).
+  int64_t streak_ = 0;
+  int64_t readEnd_ = -1;
+  int64_t expectedFrom_ = 0;  // expectReads
+  int64_t expectedTo_ = 0;
+  FetchCount counts_;
+  std::unique_ptr<Error> failure_;
 };
 
 }  // namespace vsnap

@@ -11,6 +11,7 @@
 
 export type NativeErrorCode =
   | 'VSNAP_INPUT_NOT_FOUND'
+  | 'VSNAP_INPUT_CHANGED'
   | 'VSNAP_UNSUPPORTED_INPUT'
   | 'VSNAP_NO_VIDEO_STREAM'
   | 'VSNAP_CORRUPT_INPUT'
@@ -19,8 +20,9 @@ export type NativeErrorCode =
   | 'VSNAP_INTERNAL';
 
 /**
- * A file path; an http(s) URL, read by bounded ranges through FFmpeg's http
- * protocol; or the bytes of a whole video (kept referenced while in use).
+ * A file path; an http(s) URL, read by range, each byte at most once per
+ * extraction (native/core/RemoteSource.h); or the bytes of a whole video
+ * (kept referenced while in use).
  */
 export type NativeInput = { path: string } | { url: string } | { data: Uint8Array };
 
@@ -75,6 +77,8 @@ export interface NativeDecodeStats {
   decodeErrors: number;
   /** Bytes read from the input by every lane, planning included: for a URL, the bytes fetched. */
   bytesRead: number;
+  /** Requests made to fetch them: a URL's range requests; 0 for a file or a buffer. */
+  requests: number;
   /** Outputs damaged in the stream itself: a sequential decode from the first frame gives the same damaged picture. */
   damagedFrames: number;
   /** Outputs decoded again from an earlier point because the decode after a seek showed damage. */
@@ -90,6 +94,7 @@ export const noDecodeStats: Readonly<NativeDecodeStats> = Object.freeze({
   framesDecoded: 0,
   decodeErrors: 0,
   bytesRead: 0,
+  requests: 0,
   damagedFrames: 0,
   seekRecoveries: 0,
 });
@@ -146,7 +151,7 @@ export interface NativeExtractor {
 }
 
 /** The contract version this file describes; the module reports its own in versions().binding. */
-export const bindingVersion = 10;
+export const bindingVersion = 11;
 
 export interface NativeBinding {
   versions(): { binding: number; avformat: string; avcodec: string; swscale: string };

@@ -42,6 +42,7 @@ const maxWritesInFlight = 4;
 /** The engine's errors that are about the video itself, not about vsnap. */
 const inputErrorCodes: ReadonlySet<VsnapErrorCode> = new Set([
   'VSNAP_INPUT_NOT_FOUND',
+  'VSNAP_INPUT_CHANGED',
   'VSNAP_INPUT_TOO_LARGE',
   'VSNAP_UNSUPPORTED_INPUT',
   'VSNAP_NO_VIDEO_STREAM',
