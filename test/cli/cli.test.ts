@@ -49,7 +49,10 @@ function oneLine(text: string): string {
   return lines[0];
 }
 
-const statKeys = ['bytesRead', 'damagedFrames', 'decodeErrors', 'framesDecoded', 'packetsRead', 'scanPackets', 'seekRecoveries', 'seeks', 'seeksAvoided'];
+const statKeys = [
+  'bytesRead', 'damagedFrames', 'decodeErrors', 'framesDecoded', 'packetsRead', 'requests', 'scanPackets', 'seekRecoveries', 'seeks',
+  'seeksAvoided',
+];
 
 beforeAll(() => {
   if (!existsSync(join(root, 'dist', 'vsnap-cli.cjs'))) throw new Error('bin/vsnap runs dist/: run `npm run build` first');

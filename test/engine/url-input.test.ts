@@ -2,9 +2,14 @@
  * Inputs read over http by range, from a real server on a loopback port
  * (range-server.ts): the same metadata and snapshots as the file path, the
  * documented errors for a missing file, a refused connection and a scheme
- * that is not http(s), and the range read itself: either mode every 30 s
- * on a 5-minute, 112 MB MP4 fetches a small part of it, as the server counts
- * and as the engine reports.
+ * that is not http(s), and the range read itself (native/core/RemoteSource.h):
+ * whatever the plan, the number of lanes or the planning path (an MP4's
+ * index, or a scan of an MKV or MPEG-TS), each byte is fetched at most once,
+ * and stats.bytesRead and stats.requests are what the server counts; a dense
+ * plan takes about a request per MiB; either mode every 30 s on a 5-minute,
+ * 112 MB MP4 fetches a small part of it. Servers that ignore Range, cap
+ * ranges, fail at first, drop connections or change the object between two
+ * requests give the file path's snapshots or VSNAP_INPUT_CHANGED.
  */
 
 import { execFile } from 'node:child_process';
@@ -17,9 +22,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probe, shutdown, snapshot, VsnapError, type SamplingMode } from '../../src/index.js';
 import { fixtureNamed } from '../helpers/fixtures.js';
 import { canMake, fixturePath, scratchPath } from '../helpers/made-file.js';
-import { refusedUrl, startRangeServer, type RangeServer } from '../helpers/range-server.js';
-import { rangeReadVideo } from '../helpers/range-video.js';
+import { refusedUrl, startRangeServer, type RangeServer, type RangeServerOptions } from '../helpers/range-server.js';
+import { denseReadVideo, rangeReadVideo } from '../helpers/range-video.js';
 import { collect, failureOf } from '../helpers/snapshot-run.js';
+import { SnapshotRun } from '../../src/engine/snapshot.js';
+import { resolveInput, resolveSnapshotOptions } from '../../src/options.js';
 
 const modes: readonly SamplingMode[] = ['exact', 'keyframe'];
 // Each demuxer family; MP4s with the index at the end and at the start, and
@@ -54,6 +61,106 @@ describe.each(chosen)('%s over http', (name) => {
     expect(fromUrl.outputs.length).toBeGreaterThan(0);
     expect(fromUrl.outputs).toEqual(fromPath.outputs);
     expect(fromUrl.stats.bytesRead).toBeGreaterThan(0);
+  });
+});
+
+/** What an extraction may fetch at most: the file once, and 5% or 256 KiB more, whichever is larger. */
+function fetchBudget(size: number): number {
+  return size + Math.max(0.05 * size, 256 * 1024);
+}
+
+describe('each byte at most once', () => {
+  // An MP4 planned from its index, and an MKV and an MPEG-TS, planned by a scan of every packet.
+  it.for(['mp4-bframes', 'mkv-h264', 'ts-h264'].flatMap((name) => modes.map((mode) => [name, mode] as const)))(
+    '%s, %s mode, every 0.5 s and every 2 s, on 1 lane and on 4',
+    async ([name, mode]) => {
+      const { size } = await stat(await fixturePath(fixtureNamed(name)));
+      for (const interval of [0.5, 2]) {
+        for (const lanes of [1, 4]) {
+          server.reset();
+          const options = resolveSnapshotOptions({ mode, interval });
+          const run = new SnapshotRun(resolveInput({ url: server.url(name) }), options, { lanes });
+          for await (const _ of run);
+          const stats = run.stats();
+          const where = `${name} every ${interval} s on ${lanes} lanes: ${server.bytesSent} of ${size} bytes in ${server.ranges.length} requests`;
+          expect(server.bytesSent, where).toBeLessThanOrEqual(fetchBudget(size));
+          expect(stats.bytesRead, where).toBe(server.bytesSent);
+          expect(stats.requests, where).toBe(server.ranges.length);
+        }
+      }
+    },
+  );
+});
+
+describe.skipIf(!(await canMake(denseReadVideo)))('a dense plan on a 20 s, 7.5 MB MP4', () => {
+  let dense: RangeServer;
+  let size: number;
+
+  beforeAll(async () => {
+    const path = await fixturePath(denseReadVideo);
+    ({ size } = await stat(path));
+    dense = await startRangeServer({ dense: path });
+  });
+
+  afterAll(() => dense?.close());
+
+  it('exact mode every 0.5 s fetches the file once, in about a request per MiB', async ({ annotate }) => {
+    const run = snapshot({ url: dense.url('dense') }, { mode: 'exact', interval: 0.5 });
+    let count = 0;
+    for await (const _ of run) count += 1;
+    const stats = run.stats();
+    const measured = `${dense.bytesSent} bytes of ${size} in ${dense.ranges.length} requests, ${count} images`;
+    await annotate(measured);
+    expect(count).toBe(40);
+    expect(dense.bytesSent, measured).toBeGreaterThan(0.9 * size);
+    expect(dense.bytesSent, measured).toBeLessThanOrEqual(fetchBudget(size));
+    expect(dense.ranges.length, measured).toBeLessThanOrEqual(Math.ceil(size / (1024 * 1024)) + 4);
+    expect([stats.bytesRead, stats.requests]).toEqual([dense.bytesSent, dense.ranges.length]);
+  });
+});
+
+describe('servers that do not do as asked', () => {
+  const names = ['mp4-bframes', 'mkv-h264'] as const;
+  const cases: { name: string; options: RangeServerOptions }[] = [
+    { name: 'ignore Range (200 and the whole body)', options: { ignoreRange: true } },
+    { name: 'send 64 KiB of any range at most', options: { maxRange: 64 * 1024 } },
+    { name: 'answer the first two requests with 503', options: { failFirst: 2 } },
+  ];
+
+  it.each(cases)('servers that $name give the snapshots of the file path, each byte once', async ({ options }) => {
+    const files = Object.fromEntries(await Promise.all(names.map(async (name) => [name, await fixturePath(fixtureNamed(name))] as const)));
+    const odd = await startRangeServer(files, options);
+    try {
+      for (const name of names) {
+        const { size } = await stat(files[name]);
+        for (const mode of modes) {
+          odd.reset();
+          const fromUrl = await collect({ url: odd.url(name) }, { mode, interval: 1, format: 'png' });
+          expect(fromUrl.outputs).toEqual((await collect(files[name], { mode, interval: 1, format: 'png' })).outputs);
+          expect(odd.bytesSent).toBeLessThanOrEqual(fetchBudget(size));
+          expect(fromUrl.stats.bytesRead).toBe(odd.bytesSent);
+        }
+      }
+    } finally {
+      await odd.close();
+    }
+  });
+
+  it.each([false, true])('an object that changes between two requests is VSNAP_INPUT_CHANGED (If-Match ignored: %s)', async (ignoreIfMatch) => {
+    const path = await fixturePath(fixtureNamed('mp4-bframes'));
+    const changing = await startRangeServer({ video: path }, { changeAt: 3, ignoreIfMatch });
+    try {
+      for (const mode of modes) {
+        changing.reset();
+        const error = await failureOf(() => collect({ url: changing.url('video', 'X-Amz-Signature=secret') }, { mode, interval: 1 }));
+        expect(error).toBeInstanceOf(VsnapError);
+        expect((error as VsnapError).code).toBe('VSNAP_INPUT_CHANGED');
+        expect((error as VsnapError).message).toContain('changed while it was read');
+        expect((error as VsnapError).message).not.toContain('secret');
+      }
+    } finally {
+      await changing.close();
+    }
   });
 });
 

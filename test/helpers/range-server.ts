@@ -1,9 +1,11 @@
 /**
  * A real HTTP server on a loopback port that serves files the way an object
  * store serves a presigned GET: `Range: bytes=a-b` and `bytes=a-` answered
- * with 206 and Content-Range, no Range with 200, a missing name with 404.
- * It counts every request and the body bytes it hands to its sockets, so a
- * test can measure what a client fetched from the server's side.
+ * with 206 and Content-Range, no Range with 200, a missing name with 404,
+ * an ETag and a Last-Modified on every answer, and If-Match honoured (412
+ * when it names another ETag). It counts every request and the body bytes
+ * it hands to its sockets, so a test can measure what a client fetched from
+ * the server's side. Options make it misbehave as real servers do.
  */
 
 import { createReadStream } from 'node:fs';
@@ -27,6 +29,16 @@ export interface RangeServer {
 export interface RangeServerOptions {
   /** Drops each connection once it has sent this many body bytes, as a server that closes idle or long connections does. */
   cutAfter?: number;
+  /** Answers every request with 200 and the whole file, whatever its Range says. */
+  ignoreRange?: boolean;
+  /** Sends at most this many bytes of a range (206 with a shorter Content-Range, as RFC 9110 allows). */
+  maxRange?: number;
+  /** Answers the first this many requests with 503. */
+  failFirst?: number;
+  /** From this request on (counting from 1), every file has another ETag and Last-Modified, as if uploaded again. */
+  changeAt?: number;
+  /** Ignores If-Match (answers whatever the object is now), as some servers do. */
+  ignoreIfMatch?: boolean;
 }
 
 /** Serves `files` (URL name -> local path) on 127.0.0.1 at a free port. */
@@ -46,10 +58,23 @@ export async function startRangeServer(
       res.writeHead(req.method === 'GET' ? 404 : 405).end();
       return;
     }
-    const { size } = await stat(path);
-    const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+    if (ranges.length <= (options.failFirst ?? 0)) {
+      res.writeHead(503, { 'Content-Length': 0 }).end();
+      return;
+    }
+    const { size, mtime } = await stat(path);
+    const version = options.changeAt !== undefined && ranges.length >= options.changeAt ? 2 : 1;
+    const etag = `"${size.toString(16)}-${version}"`;
+    const validators = { ETag: etag, 'Last-Modified': new Date(mtime.getTime() + (version - 1) * 60_000).toUTCString() };
+    const ifMatch = req.headers['if-match'];
+    if (ifMatch !== undefined && ifMatch !== etag && !options.ignoreIfMatch) {
+      res.writeHead(412, { 'Content-Length': 0, ...validators }).end();
+      return;
+    }
+    const range = options.ignoreRange ? null : /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
     const start = range ? Number(range[1]) : 0;
-    const end = range && range[2] !== '' ? Math.min(Number(range[2]), size - 1) : size - 1;
+    const asked = range && range[2] !== '' ? Math.min(Number(range[2]), size - 1) : size - 1;
+    const end = range && options.maxRange !== undefined ? Math.min(asked, start + options.maxRange - 1) : asked;
     if (start >= size || end < start) {
       res.writeHead(416, { 'Content-Range': `bytes */${size}` }).end();
       return;
@@ -57,6 +82,7 @@ export async function startRangeServer(
     res.writeHead(range ? 206 : 200, {
       'Accept-Ranges': 'bytes',
       'Content-Length': end - start + 1,
+      ...validators,
       ...(range ? { 'Content-Range': `bytes ${start}-${end}/${size}` } : {}),
     });
     const body = createReadStream(path, { start, end });

@@ -23,3 +23,13 @@ export const rangeReadVideo: MadeFile = {
     ...fixedGop(50), '-pix_fmt', 'yuv420p',
   ],
 };
+
+/**
+ * The video of the dense range reads: the same recipe, 20 s (about 7.5 MB),
+ * so that a plan that decodes nearly every frame runs in seconds.
+ */
+export const denseReadVideo: MadeFile = {
+  ...rangeReadVideo,
+  name: 'mp4-20s-720p-cbr',
+  encode: rangeReadVideo.encode.map((arg) => arg.replace('duration=300', 'duration=20')),
+};

@@ -24,6 +24,7 @@ describe('VsnapError', () => {
       'VSNAP_INVALID_OPTION',
       'VSNAP_BACKEND_UNAVAILABLE',
       'VSNAP_INPUT_NOT_FOUND',
+      'VSNAP_INPUT_CHANGED',
       'VSNAP_INPUT_TOO_LARGE',
       'VSNAP_UNSUPPORTED_INPUT',
       'VSNAP_NO_VIDEO_STREAM',
@@ -38,6 +39,7 @@ describe('VsnapError', () => {
 describe('fromNative', () => {
   it.each([
     'VSNAP_INPUT_NOT_FOUND',
+    'VSNAP_INPUT_CHANGED',
     'VSNAP_UNSUPPORTED_INPUT',
     'VSNAP_NO_VIDEO_STREAM',
     'VSNAP_CORRUPT_INPUT',
