@@ -7,7 +7,10 @@
 //   2. the HTTP benchmark (bench/http.mjs): task-status and async-create
 //      throughput and latency percentiles, and the sync call's overhead;
 //   3. the queue benchmark (bench/queue.mjs): tasks per minute through
-//      Redis with 1 and 2 worker nodes.
+//      Redis with 1 and 2 worker nodes;
+//   4. the remote-read benchmark (bench/remote.mjs): bytes and requests of
+//      a video read by URL and through the service from an S3-protocol
+//      server, per mode and interval.
 // Then it writes bench/results/<ISO date>.json (every figure and run),
 // <ISO date>.md (the report) and <ISO date>.svg (the chart), and the docs
 // (bench/lib/docs.mjs): the chart to docs/bench/chart.svg, the report into
@@ -79,6 +82,7 @@ const results = {
 if (!args['engine-only']) {
   results.http = await childBenchmark('http', ['bench/http.mjs', ...(args.quick ? ['--quick'] : [])]);
   results.queue = await childBenchmark('queue', ['bench/queue.mjs', ...(args.quick ? ['--tasks', '10'] : [])]);
+  results.remote = await childBenchmark('remote', ['bench/remote.mjs', ...(args.quick ? ['--quick'] : [])]);
 }
 results.machine.after = machineState();
 results.seconds = Math.round((Date.now() - started) / 1000);

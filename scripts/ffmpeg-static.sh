@@ -10,8 +10,9 @@
 # process (every codec, device and protocol Debian enables), whose loading
 # and symbol binding cost a command-line run about 30 ms, and whose
 # decoders a hostile file can reach by naming them. This build links only
-# libdav1d (AV1), GnuTLS (https inputs), zlib and bzip2 beside libc, with
-# the components of ffmpeg-source.sh, the file protocol and http(s).
+# libdav1d (AV1), zlib and bzip2 beside libc, with the components of
+# ffmpeg-source.sh and the file protocol: no network at all, since vsnap
+# reads URLs with its own client (native/core/HttpClient.h).
 #
 # Built again when the installed libavcodec's version changes (a Debian
 # security update: run setup again) or this script or ffmpeg-source.sh
@@ -38,7 +39,7 @@ if ! (cd "$work" &&
         --prefix="$prefix" \
         --enable-static --disable-shared --enable-pic \
         "${ffmpeg_components[@]}" \
-        --enable-network --enable-gnutls --enable-protocol=file,http,https,tcp,tls \
+        --disable-network --enable-protocol=file \
         --enable-libdav1d --enable-decoder=libdav1d &&
       make -j"$(nproc)" && make install) > "$prefix/build.log" 2>&1; then
   tail -n 30 "$prefix/build.log"

@@ -9,6 +9,7 @@
 // Everything outside the marks is left as it is.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { remoteTable } from './remote-reads.mjs';
 import { markdownTable, seconds } from './report.mjs';
 import { formatInterval } from './suite.mjs';
 
@@ -97,6 +98,15 @@ export function reportBody(r, { chart, level }) {
       + `(${(h.sync.overhead * 100).toFixed(0)}% overhead).`, '');
   }
   if (r.queue) lines.push(heading('Queue (Redis, worker nodes)'), '', queueLines(r.queue), '');
+  if (r.remote) {
+    lines.push(heading('Reading by URL'), '');
+    lines.push('The library reading the video by URL from a loopback server that answers ranges as an object store does, '
+      + 'which counts the bytes it sends and the requests; the wall time of the same run from the local file beside it; '
+      + 'and a job as `vsnap worker` runs it on the same video as an `oss://` object in an S3-protocol server (s3rver), '
+      + 'read through its presigned URL and counted by a proxy in front of the server (its bytes include the responses\' headers). '
+      + `\`${r.remote.command}\`, ${r.remote.seconds} s.`, '');
+    lines.push(remoteTable(r.remote), '');
+  }
   lines.push(heading('Ratios'), '', '| ratio | video | value |', '|---|---|---|');
   for (const ratio of r.ratios) lines.push(`| ${ratio.name} | ${ratio.video} | ${ratio.value.toFixed(2)}× |`);
   lines.push('');

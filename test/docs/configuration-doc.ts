@@ -67,6 +67,11 @@ const engineVariables: readonly Variable[] = [
     description: "FFmpeg's log level on stderr, as a number (16 errors, 24 warnings, 32 info), read when the addon loads",
   },
   {
+    name: 'TMPDIR',
+    default: '/tmp',
+    description: 'where a URL input keeps what it fetched, in an unlinked file that goes with the extraction, so that each byte is fetched once',
+  },
+  {
     name: 'UV_THREADPOOL_SIZE',
     default: '4',
     description: "Node's thread pool, on which the decode lanes run (one lane per core): raise it to the number of cores on machines with more than 4",
