@@ -6,20 +6,23 @@
 # fetched with `apt-get source --download-only` when missing (adding the
 # deb-src entries if apt has none).
 
-# The version of the library vsnap links against, e.g. 7:5.1.9-0+deb12u1.
-ffmpeg_debian_version=$(dpkg-query -W -f='${source:Version}' libavcodec-dev)
+# The version of the library vsnap links against, e.g. 7:5.1.9-0+deb12u1:
+# the installed libavcodec-dev's, or $VSNAP_FFMPEG_VERSION (the portable
+# build names the host's inside its chroot).
+ffmpeg_debian_version=${VSNAP_FFMPEG_VERSION:-$(dpkg-query -W -f='${source:Version}' libavcodec-dev)}
 
 ffmpeg_as_root=()
 [ "$(id -u)" -eq 0 ] || ffmpeg_as_root=(sudo)
 
-# ffmpeg_unpack NAME DIR: the patched source tree in DIR (made anew); NAME
-# prefixes what it prints.
-ffmpeg_unpack() {
-  local name=$1 work=$2
-  local source_dir=${FFMPEG_SOURCE_DIR:-$PWD/build/ffmpeg-source}
-  local upstream=${ffmpeg_debian_version#*:}
-  upstream=${upstream%-*}
-  local orig=$source_dir/ffmpeg_$upstream.orig.tar.xz
+ffmpeg_source_dir=${FFMPEG_SOURCE_DIR:-$PWD/build/ffmpeg-source}
+ffmpeg_upstream=${ffmpeg_debian_version#*:}
+ffmpeg_upstream=${ffmpeg_upstream%-*}
+
+# ffmpeg_fetch NAME: the tarballs in $FFMPEG_SOURCE_DIR; NAME prefixes what
+# it prints.
+ffmpeg_fetch() {
+  local name=$1 source_dir=$ffmpeg_source_dir
+  local orig=$source_dir/ffmpeg_$ffmpeg_upstream.orig.tar.xz
   local patches=$source_dir/ffmpeg_${ffmpeg_debian_version#*:}.debian.tar.xz
   if [ ! -f "$orig" ] || [ ! -f "$patches" ]; then
     if ! grep -rqs '^Types: deb-src' /etc/apt/sources.list.d/ && ! grep -qs '^deb-src' /etc/apt/sources.list; then
@@ -45,6 +48,15 @@ EOF
     mkdir -p "$source_dir"
     (cd "$source_dir" && apt-get source --download-only "ffmpeg=$ffmpeg_debian_version")
   fi
+}
+
+# ffmpeg_unpack NAME DIR: the patched source tree in DIR (made anew); NAME
+# prefixes what it prints.
+ffmpeg_unpack() {
+  local name=$1 work=$2
+  ffmpeg_fetch "$name"
+  local orig=$ffmpeg_source_dir/ffmpeg_$ffmpeg_upstream.orig.tar.xz
+  local patches=$ffmpeg_source_dir/ffmpeg_${ffmpeg_debian_version#*:}.debian.tar.xz
   rm -rf "$work"
   mkdir -p "$work"
   tar -xJf "$orig" -C "$work" --strip-components=1

@@ -84,7 +84,7 @@ if [ ! -x "$fuzzer" ] || [ -n "$(find "${sources[@]}" -newer "$fuzzer")" ]; then
   clang++ -std=c++17 -g -O1 -fno-omit-frame-pointer -DVSNAP_GUARD_BANDS \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -Inative/core -Inative/encode native/core/*.cpp native/encode/*.cpp native/fuzz/extract_fuzzer.cpp \
-    $ffmpeg_flags $(pkg-config --cflags --libs libjpeg gnutls) -o "$fuzzer"
+    $ffmpeg_flags $(pkg-config --cflags --libs libjpeg openssl) -o "$fuzzer"
 fi
 [ "$build_only" = 0 ] || exit 0
 

@@ -3,10 +3,12 @@
 # FFmpeg (CLI and development libraries) and the tools from apt where
 # missing (PyAV and OpenCV are the benchmarks' peers), npm dependencies,
 # the static FFmpeg the addon links (scripts/ffmpeg-static.sh: Debian's
-# source of the installed version, only what vsnap reads), the native
-# addon, the TypeScript build.
+# source of the installed version, only what vsnap reads) with the static
+# libraries it links beside it (scripts/native-deps.sh: dav1d, zlib, bzip2,
+# libjpeg-turbo), the native addon, the TypeScript build.
 # Safe to run any number of times; run it again after apt has updated
-# FFmpeg, so that the addon links the new version.
+# FFmpeg (or dav1d, libjpeg-turbo, zlib, bzip2, OpenSSL), so that the addon
+# links the new version.
 #
 # VSNAP_FFMPEG=system links the system's shared FFmpeg libraries instead;
 # so does setup, with a warning, where the static build cannot be made.
@@ -22,7 +24,7 @@ cd "$(dirname "$0")/.."
 export npm_config_nodedir="${npm_config_nodedir:-/usr}"
 
 packages=(ffmpeg libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libjpeg62-turbo-dev
-          nasm libdav1d-dev libgnutls28-dev zlib1g-dev libbz2-dev
+          nasm meson libdav1d-dev libssl-dev zlib1g-dev libbz2-dev
           pkg-config cmake make g++ python3 python3-av python3-pil python3-opencv time curl redis-server)
 missing=()
 for pkg in "${packages[@]}"; do
@@ -63,7 +65,7 @@ choose_ffmpeg() {
   fi
 }
 
-native_libs=(libavformat libavcodec libswscale libavutil libjpeg)
+native_libs=(libavformat libavcodec libswscale libavutil libjpeg openssl)
 if [ "${VSNAP_SETUP_NATIVE:-1}" = 0 ]; then
   echo "setup: skipping the native addon (VSNAP_SETUP_NATIVE=0); vsnap will decode with the wasm backend"
   rm -rf build

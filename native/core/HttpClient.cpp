@@ -1,10 +1,13 @@
 #include "HttpClient.h"
 
 #include <fcntl.h>
-#include <gnutls/gnutls.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,6 +15,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 
@@ -50,21 +55,93 @@ bool interrupted(const AVIOInterruptCB& interrupt) {
   return interrupt.callback != nullptr && interrupt.callback(interrupt.opaque) != 0;
 }
 
-// The trust store every https connection checks against, loaded once.
-gnutls_certificate_credentials_t systemTrust() {
-  static gnutls_certificate_credentials_t credentials = nullptr;
-  static std::once_flag loaded;
-  std::call_once(loaded, [] {
-    if (gnutls_certificate_allocate_credentials(&credentials) < 0) {
-      credentials = nullptr;
+// The certificate authorities' bundle of the usual distributions, as Go
+// looks for it: Debian and Ubuntu, Fedora and RHEL 6, openSUSE, OpenELEC,
+// CentOS and RHEL 7, Alpine. The addon links its own OpenSSL, whose
+// compiled-in default (Debian's /usr/lib/ssl) other distributions lack.
+constexpr const char* kTrustFiles[] = {
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/pki/tls/cacert.pem",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+};
+
+std::string orEmpty(const char* value) { return value == nullptr ? std::string() : std::string(value); }
+
+// OpenSSL's queued errors of this thread, as one line (and the queue emptied).
+std::string tlsErrors() {
+  std::string text;
+  char line[256];
+  for (unsigned long code = ERR_get_error(); code != 0; code = ERR_get_error()) {
+    ERR_error_string_n(code, line, sizeof(line));
+    text += (text.empty() ? "" : "; ") + std::string(line);
+  }
+  return text.empty() ? "no detail from OpenSSL" : text;
+}
+
+struct ContextDeleter {
+  void operator()(SSL_CTX* context) const { SSL_CTX_free(context); }
+};
+
+// The context every https connection is made from, made once: TLS 1.2 or
+// later, the peer's certificate verified against the trust store. The
+// trust store is $SSL_CERT_FILE and $SSL_CERT_DIR where either is set (as
+// OpenSSL's own tools read them), else the first bundle of kTrustFiles that
+// exists; $NODE_EXTRA_CA_CERTS adds to it, as it adds to Node's. When it
+// cannot be made, every https connection fails with the reason.
+SSL_CTX* clientContext() {
+  static std::unique_ptr<SSL_CTX, ContextDeleter> context;
+  static std::string failure;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // No openssl.cnf: the system's may name modules or settings of another
+    // OpenSSL version. No clean-up at exit: decode lanes may still be
+    // reading while the process exits.
+    OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT, nullptr);
+    std::unique_ptr<SSL_CTX, ContextDeleter> made(SSL_CTX_new(TLS_client_method()));
+    if (made == nullptr || SSL_CTX_set_min_proto_version(made.get(), TLS1_2_VERSION) != 1) {
+      failure = "cannot make a TLS context: " + tlsErrors();
       return;
     }
-    gnutls_certificate_set_x509_system_trust(credentials);
+    SSL_CTX_set_verify(made.get(), SSL_VERIFY_PEER, nullptr);
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+    // A close without close_notify ends the stream, as many servers close;
+    // the HTTP layer checks that a body is whole.
+    SSL_CTX_set_options(made.get(), SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
+    std::string file = orEmpty(std::getenv("SSL_CERT_FILE"));
+    const std::string dir = orEmpty(std::getenv("SSL_CERT_DIR"));
+    if (file.empty() && dir.empty()) {
+      for (const char* candidate : kTrustFiles) {
+        if (access(candidate, R_OK) == 0) {
+          file = candidate;
+          break;
+        }
+      }
+      if (file.empty()) {
+        failure = "no trusted certificate authorities: no bundle at /etc/ssl/certs/ca-certificates.crt or the other "
+                  "usual places; name one with SSL_CERT_FILE";
+        return;
+      }
+    }
+    if (SSL_CTX_load_verify_locations(made.get(), file.empty() ? nullptr : file.c_str(),
+                                      dir.empty() ? nullptr : dir.c_str()) != 1) {
+      failure = "cannot read the trusted certificate authorities from " + (file.empty() ? dir : file) + ": " + tlsErrors();
+      return;
+    }
+    const std::string extra = orEmpty(std::getenv("NODE_EXTRA_CA_CERTS"));
+    if (!extra.empty() && SSL_CTX_load_verify_locations(made.get(), extra.c_str(), nullptr) != 1) {
+      failure = "cannot read NODE_EXTRA_CA_CERTS (" + extra + "): " + tlsErrors();
+      return;
+    }
+    context = std::move(made);
   });
-  if (credentials == nullptr) {
-    throw Error(ErrorCode::Internal, "gnutls_certificate_allocate_credentials failed");
+  if (context == nullptr) {
+    unreachable("https: " + failure);
   }
-  return credentials;
+  return context.get();
 }
 
 }  // namespace
@@ -168,7 +245,7 @@ class Socket {
 };
 
 struct SessionDeleter {
-  void operator()(gnutls_session_int* session) const { gnutls_deinit(session); }
+  void operator()(SSL* session) const { SSL_free(session); }
 };
 
 }  // namespace
@@ -188,14 +265,14 @@ class HttpConnection::Transport {
     while (sent < data.size()) {
       ssize_t n;
       if (session_ != nullptr) {
-        n = gnutls_record_send(session_.get(), data.data() + sent, data.size() - sent);
-        if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
-          wait(POLLOUT, "sending to");
+        // A retry after SSL_ERROR_WANT_* passes the same bytes, as OpenSSL requires.
+        ERR_clear_error();
+        const int ret = SSL_write(session_.get(), data.data() + sent, static_cast<int>(data.size() - sent));
+        if (ret <= 0) {
+          waitForTls(ret, "sending to", "TLS send failed");
           continue;
         }
-        if (n < 0) {
-          unreachable(name_ + ": TLS send failed: " + gnutls_strerror(static_cast<int>(n)));
-        }
+        n = ret;
       } else {
         n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
@@ -214,24 +291,24 @@ class HttpConnection::Transport {
   size_t receive(uint8_t* buffer, size_t size) {
     for (;;) {
       if (session_ != nullptr) {
-        const ssize_t n = gnutls_record_recv(session_.get(), buffer, size);
-        if (n >= 0) {
+        ERR_clear_error();
+        const int n = SSL_read(session_.get(), buffer, static_cast<int>(std::min<size_t>(size, INT_MAX)));
+        if (n > 0) {
           return static_cast<size_t>(n);
         }
-        if (n == GNUTLS_E_PREMATURE_TERMINATION) {
-          return 0;  // closed without close_notify, as many servers do
+        const int error = SSL_get_error(session_.get(), n);
+        if (error == SSL_ERROR_ZERO_RETURN || (error == SSL_ERROR_SYSCALL && n == 0 && ERR_peek_error() == 0)) {
+          return 0;  // closed, with close_notify or (OpenSSL 1.1) without, as many servers close
         }
-        if (n != GNUTLS_E_AGAIN && n != GNUTLS_E_INTERRUPTED) {
-          unreachable(name_ + ": TLS receive failed: " + gnutls_strerror(static_cast<int>(n)));
-        }
-      } else {
-        const ssize_t n = ::recv(fd_, buffer, size, 0);
-        if (n >= 0) {
-          return static_cast<size_t>(n);
-        }
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-          unreachable(name_ + ": receive failed: " + std::strerror(errno));
-        }
+        waitForTls(n, "waiting for", "TLS receive failed");
+        continue;
+      }
+      const ssize_t n = ::recv(fd_, buffer, size, 0);
+      if (n >= 0) {
+        return static_cast<size_t>(n);
+      }
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        unreachable(name_ + ": receive failed: " + std::strerror(errno));
       }
       wait(POLLIN, "waiting for");
     }
@@ -302,34 +379,61 @@ class HttpConnection::Transport {
   }
 
   void startTls(const HttpUrl& url) {
-    gnutls_session_t raw = nullptr;
-    check(gnutls_init(&raw, GNUTLS_CLIENT | GNUTLS_NONBLOCK), "gnutls_init");
-    session_.reset(raw);
-    gnutls_session_t session = session_.get();
-    check(gnutls_set_default_priority(session), "gnutls_set_default_priority");
-    check(gnutls_credentials_set(session, GNUTLS_CRD_CERTIFICATE, systemTrust()), "gnutls_credentials_set");
-    const bool literal = url.host.find_first_not_of("0123456789.") == std::string::npos || url.host.find(':') != std::string::npos;
-    if (!literal) {
-      check(gnutls_server_name_set(session, GNUTLS_NAME_DNS, url.host.data(), url.host.size()), "gnutls_server_name_set");
+    session_.reset(SSL_new(clientContext()));
+    if (session_ == nullptr) {
+      throw Error(ErrorCode::Internal, "SSL_new: " + tlsErrors());
     }
-    // The certificate must chain to the system's trust store and name the host.
-    gnutls_session_set_verify_cert(session, url.host.c_str(), 0);
-    gnutls_transport_set_int(session, fd_);
+    SSL* session = session_.get();
+    // The certificate must chain to the trust store and name the host (or
+    // the address, for a URL that names one).
+    const bool literal = url.host.find_first_not_of("0123456789.") == std::string::npos || url.host.find(':') != std::string::npos;
+    if (literal) {
+      check(X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(session), url.host.c_str()), "X509_VERIFY_PARAM_set1_ip_asc");
+    } else {
+      check(SSL_set_tlsext_host_name(session, url.host.c_str()), "SSL_set_tlsext_host_name");
+      SSL_set_hostflags(session, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      check(SSL_set1_host(session, url.host.c_str()), "SSL_set1_host");
+    }
+    // The socket is non-blocking; SIGPIPE, which a write to a closed socket
+    // raises, is ignored by Node, the only host of this code.
+    check(SSL_set_fd(session, fd_), "SSL_set_fd");
     for (;;) {
-      const int ret = gnutls_handshake(session);
-      if (ret == GNUTLS_E_SUCCESS) {
+      ERR_clear_error();
+      const int ret = SSL_connect(session);
+      if (ret == 1) {
         return;
       }
-      if (ret != GNUTLS_E_AGAIN && ret != GNUTLS_E_INTERRUPTED) {
-        unreachable(name_ + ": TLS handshake failed: " + gnutls_strerror(ret));
-      }
-      wait(gnutls_record_get_direction(session) == 1 ? POLLOUT : POLLIN, "shaking hands with");
+      waitForTls(ret, "shaking hands with", "TLS handshake failed");
     }
   }
 
+  // After an SSL call on the session returned `ret` (not success): waits
+  // for the socket when OpenSSL asks to, else throws with OpenSSL's reason
+  // (for a refused certificate, the verification's).
+  void waitForTls(int ret, const char* doing, const char* failed) {
+    const int error = SSL_get_error(session_.get(), ret);
+    if (error == SSL_ERROR_WANT_READ) {
+      wait(POLLIN, doing);
+      return;
+    }
+    if (error == SSL_ERROR_WANT_WRITE) {
+      wait(POLLOUT, doing);
+      return;
+    }
+    const long verified = SSL_get_verify_result(session_.get());
+    if (verified != X509_V_OK) {
+      ERR_clear_error();
+      unreachable(name_ + ": " + failed + ": the certificate is not trusted: " + X509_verify_cert_error_string(verified));
+    }
+    if (error == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
+      unreachable(name_ + ": " + failed + ": " + (errno == 0 ? "the connection was closed" : std::strerror(errno)));
+    }
+    unreachable(name_ + ": " + failed + ": " + tlsErrors());
+  }
+
   void check(int ret, const char* operation) {
-    if (ret < 0) {
-      throw Error(ErrorCode::Internal, std::string(operation) + ": " + gnutls_strerror(ret));
+    if (ret != 1) {
+      throw Error(ErrorCode::Internal, std::string(operation) + ": " + tlsErrors());
     }
   }
 
@@ -337,7 +441,7 @@ class HttpConnection::Transport {
   int timeoutMs_;
   std::string name_;
   Socket fd_;
-  std::unique_ptr<gnutls_session_int, SessionDeleter> session_;
+  std::unique_ptr<SSL, SessionDeleter> session_;
 };
 
 // ============================================================================

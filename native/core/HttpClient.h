@@ -1,5 +1,5 @@
 // HttpClient: the part of HTTP/1.1 that reading a video by range needs, on
-// a socket of our own and GnuTLS: a GET with a Range and a validator, the
+// a socket of our own and OpenSSL: a GET with a Range and a validator, the
 // status line and the headers that matter (Content-Length, Content-Range,
 // Transfer-Encoding, ETag, Last-Modified, Location, Connection), bodies by
 // length, chunked or to the close, and connections kept alive between
@@ -12,7 +12,10 @@
 // that the object changed between two requests or that a server ignored the
 // Range, and it opens a connection for every range. Why not libcurl: it
 // would bring some twenty shared libraries into every process that loads
-// the addon, URL or not; GnuTLS is linked already (FFmpeg's https).
+// the addon, URL or not. Why OpenSSL: the addon carries its TLS library
+// inside it (a prebuilt addon must load without one installed), and
+// Debian ships OpenSSL's static libraries built position-independent, as a
+// shared object needs; GnuTLS's need p11-kit's, which has none.
 //
 // Every blocking step waits in poll() for at most the read timeout, checking
 // the caller's interrupt every 100 ms, so neither a stalled server nor a
@@ -62,7 +65,8 @@ struct HttpResponse {
 class HttpConnection {
  public:
   // Connects to the URL's origin (and shakes hands for https, checking the
-  // certificate against the system's trust store and the host name).
+  // certificate against the system's trust store and the host name: see
+  // clientContext() in HttpClient.cpp for where the trust store is read).
   HttpConnection(const HttpUrl& origin, const AVIOInterruptCB& interrupt, int timeoutMs);
   ~HttpConnection();
   HttpConnection(const HttpConnection&) = delete;

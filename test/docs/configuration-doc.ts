@@ -72,6 +72,23 @@ const engineVariables: readonly Variable[] = [
     description: 'where a URL input keeps what it fetched, in an unlinked file that goes with the extraction, so that each byte is fetched once',
   },
   {
+    name: 'NODE_EXTRA_CA_CERTS',
+    default: 'none',
+    description:
+      "a PEM file of certificate authorities that https inputs trust besides the system's: Node reads it at start for its own TLS (the wasm backend's downloads), the addon when it first opens an https URL",
+  },
+  {
+    name: 'SSL_CERT_FILE',
+    default: 'none',
+    description:
+      "a PEM file of the certificate authorities the addon trusts for https inputs instead of the system's bundle (/etc/ssl/certs/ca-certificates.crt or the distribution's equivalent)",
+  },
+  {
+    name: 'SSL_CERT_DIR',
+    default: 'none',
+    description: "a directory of hashed certificates (openssl rehash) the addon trusts instead of the system's bundle; with SSL_CERT_FILE, both",
+  },
+  {
     name: 'UV_THREADPOOL_SIZE',
     default: '4',
     description: "Node's thread pool, on which the decode lanes run (one lane per core): raise it to the number of cores on machines with more than 4",
