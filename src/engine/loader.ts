@@ -10,17 +10,21 @@
  *
  * Native module candidates, in order:
  *   1. $VSNAP_NATIVE_PATH, when set
- *   2. <package root>/build/Release/vsnap.node
- *   3. <package root>/build/Debug/vsnap.node
+ *   2. the prebuilt addon: vsnap.node of the package @vsnap/<platform>-<arch>
+ *      (only linux-x64, for glibc, so far), an optional dependency that npm
+ *      installs where the platform and C library match (scripts/prebuild.mjs
+ *      makes it)
+ *   3. <package root>/build/Release/vsnap.node, a local build
+ *   4. <package root>/build/Debug/vsnap.node
  * The first one that loads, has the shape of binding.ts and reports its
  * contract version (a stale build of an older vsnap does not) wins. When none
  * does, one VSNAP_BACKEND_UNAVAILABLE error lists every candidate with the
- * reason it failed and says how to build the module.
+ * reason it failed and says how to get the module.
  */
 
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import { backendUnavailable, invalidOption, type LoadAttempt, type VsnapError } from '../errors.js';
 import { packageRoot } from '../package-root.js';
@@ -29,10 +33,14 @@ import { bindingVersion, type NativeBinding } from './binding.js';
 import { createNativeBackend } from './native-backend.js';
 import { createWasmBackend } from '../../wasm/wasm-backend.js';
 
+/** The platforms vsnap publishes a prebuilt package for (npm/ in the repository): Linux with glibc. */
+const prebuiltPlatforms: readonly string[] = ['linux-x64'];
+
 const buildHint =
-  'Build the native module with `npm run build:native` (needs cmake, a C++17 compiler and the FFmpeg ' +
-  'development libraries libavformat, libavcodec, libswscale and libavutil, and libjpeg), ' +
-  'or set VSNAP_NATIVE_PATH to a built vsnap.node';
+  `Install the prebuilt addon (${prebuiltPlatforms.map((p) => `@vsnap/${p}`).join(', ')}: npm installs it with vsnap ` +
+  'unless optional dependencies are omitted), or build the native module in a clone of vsnap with ' +
+  '`npm run build:native` (needs cmake, a C++17 compiler and the development libraries of FFmpeg, libjpeg and ' +
+  'OpenSSL; `bash scripts/setup.sh` installs them on Debian) and set VSNAP_NATIVE_PATH to its build/Release/vsnap.node';
 
 type Outcome = { ok: true; backend: Backend; binding: NativeBinding; from: string } | { ok: false; error: VsnapError };
 
@@ -99,18 +107,47 @@ function tryLoadNative(): Outcome {
   return { ok: false, error: backendUnavailable('The vsnap native module', attempts, buildHint) };
 }
 
-function nativeCandidates(): string[] {
+/** A candidate: a path, or why there is none (a prebuilt package that is not installed). */
+type Candidate = { path: string } | LoadAttempt;
+
+function nativeCandidates(require: NodeJS.Require): Candidate[] {
   const root = packageRoot();
-  const candidates: string[] = [];
+  const candidates: Candidate[] = [];
   const fromEnv = process.env.VSNAP_NATIVE_PATH;
-  if (fromEnv !== undefined && fromEnv !== '') candidates.push(fromEnv);
-  candidates.push(join(root, 'build', 'Release', 'vsnap.node'), join(root, 'build', 'Debug', 'vsnap.node'));
+  if (fromEnv !== undefined && fromEnv !== '') candidates.push({ path: fromEnv });
+  candidates.push(prebuiltCandidate(require));
+  candidates.push({ path: join(root, 'build', 'Release', 'vsnap.node') }, { path: join(root, 'build', 'Debug', 'vsnap.node') });
   return candidates;
+}
+
+/** vsnap.node of this platform's prebuilt package, which is found as Node finds a dependency. */
+function prebuiltCandidate(require: NodeJS.Require): Candidate {
+  const platform = `${process.platform}-${process.arch}`;
+  const name = `@vsnap/${platform}`;
+  if (!prebuiltPlatforms.includes(platform)) {
+    return { candidate: name, reason: `no prebuilt addon for ${platform} (vsnap publishes ${prebuiltPlatforms.join(', ')})` };
+  }
+  try {
+    return { path: join(dirname(require.resolve(`${name}/package.json`)), 'vsnap.node') };
+  } catch (error) {
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND'
+        ? 'not installed (an optional dependency, for glibc: omitted, or a tarball of vsnap installed without it?)'
+        : error instanceof Error
+          ? error.message
+          : String(error);
+    return { candidate: name, reason };
+  }
 }
 
 function loadNativeBinding(attempts: LoadAttempt[]): { binding: NativeBinding; from: string } | undefined {
   const require = createRequire(import.meta.url);
-  for (const candidate of nativeCandidates()) {
+  for (const found of nativeCandidates(require)) {
+    if (!('path' in found)) {
+      attempts.push(found);
+      continue;
+    }
+    const candidate = found.path;
     if (!existsSync(candidate)) {
       attempts.push({ candidate, reason: 'no such file' });
       continue;

@@ -53,7 +53,7 @@ const engineVariables: readonly Variable[] = [
   {
     name: 'VSNAP_NATIVE_PATH',
     default: 'none',
-    description: 'a vsnap.node file to try before build/Release/vsnap.node and build/Debug/vsnap.node',
+    description: 'a vsnap.node file to try before the prebuilt package (@vsnap/linux-x64), build/Release/vsnap.node and build/Debug/vsnap.node',
   },
   ...(Object.keys(defaultLimits) as (keyof Limits)[]).map((key) => ({
     name: limitEnv[key],

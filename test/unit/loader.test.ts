@@ -1,13 +1,14 @@
 /**
  * The backend loader, run in child processes because it keeps its outcome
  * for the life of a process: it takes the first native candidate that works
- * and, when none does, says why for every one of them in one error (backend
- * native) or falls back to wasm saying why, once (backend auto).
+ * (the prebuilt package before a local build) and, when none does, says why
+ * for every one of them in one error (backend native) or falls back to wasm
+ * saying why, once (backend auto).
  */
 
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -29,6 +30,13 @@ async function probeWith(
       .catch((error) => console.log(JSON.stringify({ code: error.code, message: error.message })));`;
   const { stdout, stderr } = await run(process.execPath, ['-e', script, input], { env: { ...process.env, ...env } });
   return { ...(JSON.parse(stdout) as { backend?: string; code?: string; message?: string }), stderr };
+}
+
+/** reportBackend() in a child process, through `index`. */
+async function reportWith(env: Record<string, string>, index: string): Promise<{ name: string; reason: string }> {
+  const script = `import(${JSON.stringify(pathToFileURL(index).href)}).then((vsnap) => console.log(JSON.stringify(vsnap.reportBackend())));`;
+  const { stdout } = await run(process.execPath, ['-e', script], { env: { ...process.env, ...env } });
+  return JSON.parse(stdout) as { name: string; reason: string };
 }
 
 /** A copy of the package without build/: no native candidate but VSNAP_NATIVE_PATH can load. */
@@ -73,10 +81,25 @@ describe('loadBackend', () => {
       );
       expect(result.code).toBe('VSNAP_BACKEND_UNAVAILABLE');
       expect(result.message).toContain(text);
+      expect(result.message).toContain('linux-x64');
       expect(result.message).toContain(join(root, 'build', 'Release', 'vsnap.node'));
       expect(result.message).toContain(join(root, 'build', 'Debug', 'vsnap.node'));
       expect(result.message).toContain('no such file');
       expect(result.message).toContain('npm run build:native');
+    });
+  });
+
+  it('takes the prebuilt package before the local build', async () => {
+    await withoutBuild(async (root) => {
+      await symlink(fileURLToPath(new URL('../../build', import.meta.url)), join(root, 'build'));
+      // Node looks for packages in dist/node_modules before the package's own node_modules.
+      const prebuilt = join(root, 'dist', 'node_modules', '@vsnap', 'linux-x64');
+      await mkdir(prebuilt, { recursive: true });
+      const exports = { './vsnap.node': './vsnap.node', './package.json': './package.json' };
+      await writeFile(join(prebuilt, 'package.json'), JSON.stringify({ name: '@vsnap/linux-x64', version: '0.0.0', exports }));
+      await cp(join(root, 'build', 'Release', 'vsnap.node'), join(prebuilt, 'vsnap.node'));
+      const report = await reportWith({ VSNAP_NATIVE_PATH: '' }, join(root, 'dist', 'src', 'index.js'));
+      expect(report).toEqual({ name: 'native', reason: `loaded: ${join(prebuilt, 'vsnap.node')}` });
     });
   });
 
