@@ -1,10 +1,12 @@
 /**
- * vsnap, the library: one image per interval timestamp of a video, with the
- * index and time of the frame it shows.
+ * vsnap, the library: images of a video at the times asked (an interval, a
+ * count over a window, chosen times), each with the index and time of the
+ * frame it shows, encoded, raw, or laid into sprite sheets.
  *
  *   probe(input)                      metadata of a video
- *   snapshot(input, options)          an async iterable of encoded snapshots
+ *   snapshot(input, options)          an async iterable of snapshots
  *   snapshotToFiles(input, dir, opts) the same, written to dir/snapshot_K.EXT
+ *                                     (dir/sprite_J.EXT and dir/thumbnails.vtt for sprites)
  *
  * Importing this module does nothing: the decode backend is loaded and the
  * encode pool started on first use. Options are checked when a call is made;
@@ -29,7 +31,8 @@ import { writeSnapshotFiles, type SnapshotFilesResult } from './snapshot-files.j
 
 export { VsnapError, errorCodes, type VsnapErrorCode } from './errors.js';
 export { defaultSnapshotOptions } from './options.js';
-export type { ImageFormat, ProbeOptions, SamplingMode, SnapshotInput, SnapshotOptions } from './options.js';
+export type { Fit, ImageFormat, ProbeOptions, SamplingMode, SnapshotInput, SnapshotOptions } from './options.js';
+export type { SpriteCell } from './engine/sprites.js';
 export type { DecodeStats, Snapshot, SnapshotPlan, SnapshotRun } from './engine/snapshot.js';
 export type { PlannedVideoInfo, VideoInfo } from './engine/video-info.js';
 export type { BackendChoice, BackendName } from './engine/backend.js';

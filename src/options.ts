@@ -11,11 +11,25 @@
 
 import { encoderChoices, type EncoderChoice } from './encode/encoders.js';
 import { backendChoices, type BackendChoice, type BackendInput } from './engine/backend.js';
+import type { SizeOptions } from './engine/geometry.js';
+import type { OptionNamer, Sampling } from './engine/sampling.js';
 import { invalidOption, unknownOption } from './errors.js';
 import { resolveLimits, type Limits } from './limits.js';
+import {
+  checkOption,
+  defaultOf,
+  sampleOptions,
+  type Fit,
+  type ImageFormat,
+  type OptionFace,
+  type SampleOptionName,
+  type SampleOptionValues,
+  type SamplingMode,
+} from './option-schema.js';
 
-export type ImageFormat = 'jpg' | 'png';
-export type SamplingMode = 'exact' | 'keyframe';
+export { intervalRange } from './option-schema.js';
+export type { Fit, ImageFormat, SamplingMode } from './option-schema.js';
+export type { OptionNamer } from './engine/sampling.js';
 
 /**
  * A path to a video file; an http(s) URL, read by range (an MP4's index,
@@ -24,17 +38,11 @@ export type SamplingMode = 'exact' | 'keyframe';
  */
 export type SnapshotInput = string | { url: string } | Uint8Array;
 
-export interface SnapshotOptions {
-  /** Seconds between targets, from 0.001 to 1e9. Default 1. */
-  interval?: number;
-  /** Default 'jpg'. */
-  format?: ImageFormat;
-  /** 'exact': the frame shown at each target; 'keyframe': the nearest keyframe. Default 'exact'. */
-  mode?: SamplingMode;
-  /** JPEG quality, integer 1..100, used when format is 'jpg'. Default 80. */
-  quality?: number;
-  /** PNG zlib compression level, integer 0..9, used when format is 'png'. Default 3. */
-  compression?: number;
+/**
+ * The snapshot options: the ones every face shares (option-schema.ts: which
+ * times, which frames, what images), and the library's own.
+ */
+export interface SnapshotOptions extends SampleOptionValues {
   /** Aborting it stops the run, which then rejects with VSNAP_ABORTED. */
   signal?: AbortSignal;
   /** 'native', 'wasm', or 'auto' (native when it loads, else wasm). Default $VSNAP_BACKEND, else 'auto'. */
@@ -60,73 +68,102 @@ export interface ProbeOptions {
 }
 
 export interface ResolvedSnapshotOptions {
-  interval: number;
-  format: ImageFormat;
+  sampling: Sampling;
   mode: SamplingMode;
+  format: ImageFormat;
   quality: number;
   compression: number;
+  size: SizeOptions;
+  sprite: { columns: number; rows: number } | undefined;
   signal: AbortSignal | undefined;
   /** undefined: the loader's default ($VSNAP_BACKEND, else 'auto'). */
   backend: BackendChoice | undefined;
   limits: Limits;
   encoder: EncoderChoice;
+  /** How the face that gave the options names them, for errors found once the video is open. */
+  nameOf: OptionNamer;
 }
 
-export const defaultSnapshotOptions: Readonly<Omit<ResolvedSnapshotOptions, 'signal' | 'backend' | 'limits'>> = Object.freeze({
+export const defaultSnapshotOptions = Object.freeze({
   interval: 1,
-  format: 'jpg',
-  mode: 'exact',
-  quality: 80,
-  compression: 3,
-  encoder: 'auto',
+  format: defaultOf('format') as ImageFormat,
+  mode: defaultOf('mode') as SamplingMode,
+  quality: defaultOf('quality') as number,
+  compression: defaultOf('compression') as number,
+  fit: defaultOf('fit') as Fit,
+  encoder: 'auto' as EncoderChoice,
 });
 
-const optionKeys: readonly (keyof SnapshotOptions)[] = [
-  'interval',
-  'format',
-  'mode',
-  'quality',
-  'compression',
-  'signal',
-  'backend',
-  'limits',
-  'encoder',
-];
-
-export type OptionNamer = (key: string) => string;
+const libraryKeys = ['signal', 'backend', 'limits', 'encoder'] as const;
+const optionKeys: readonly string[] = [...Object.keys(sampleOptions), ...libraryKeys];
 
 const asIs: OptionNamer = (key) => key;
 
-/** Validates `options` (undefined means all defaults) and fills in the defaults. */
-export function resolveSnapshotOptions(options: unknown, nameOf: OptionNamer = asIs): ResolvedSnapshotOptions {
-  if (options === undefined) {
-    return { ...defaultSnapshotOptions, signal: undefined, backend: undefined, limits: resolveLimits(undefined, 'limits') };
+/**
+ * Validates `options` (undefined means all defaults) and fills in the
+ * defaults. The CLI and the API pass their options in the library's keys,
+ * with their `face`, whose schemas apply (option-schema.ts), and `nameOf`,
+ * which spells each key as they do.
+ */
+export function resolveSnapshotOptions(options: unknown, nameOf: OptionNamer = asIs, face: OptionFace = 'library'): ResolvedSnapshotOptions {
+  if (options !== undefined && !isPlainObject(options)) throw invalidOption('options', 'an object', options);
+  const given = (options ?? {}) as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (!optionKeys.includes(key)) throw unknownOption(nameOf(key), optionKeys.map(nameOf));
   }
-  if (!isPlainObject(options)) throw invalidOption('options', 'an object', options);
-  for (const key of Object.keys(options)) {
-    if (!(optionKeys as readonly string[]).includes(key)) {
-      throw unknownOption(nameOf(key), optionKeys.map(nameOf));
-    }
-  }
-  const given = options as Record<string, unknown>;
+  const value = <K extends SampleOptionName>(name: K) => checkOption(name, given[name], nameOf(name), face);
+  const format = value('format') ?? defaultSnapshotOptions.format;
+  const sprite = value('sprite');
+  if (sprite !== undefined && format === 'raw') throw invalidOption(nameOf('sprite'), `no value when ${nameOf('format')} is raw`, sprite);
   return {
-    interval: checkInterval(given.interval, nameOf('interval')),
-    format: checkChoice(given.format, nameOf('format'), ['jpg', 'png'], defaultSnapshotOptions.format),
-    mode: checkChoice(given.mode, nameOf('mode'), ['exact', 'keyframe'], defaultSnapshotOptions.mode),
-    quality: checkInteger(given.quality, nameOf('quality'), 1, 100, defaultSnapshotOptions.quality),
-    compression: checkInteger(given.compression, nameOf('compression'), 0, 9, defaultSnapshotOptions.compression),
+    sampling: resolveSampling(value, nameOf),
+    mode: value('mode') ?? defaultSnapshotOptions.mode,
+    format,
+    quality: value('quality') ?? defaultSnapshotOptions.quality,
+    compression: value('compression') ?? defaultSnapshotOptions.compression,
+    size: { width: value('width'), height: value('height'), fit: value('fit') ?? defaultSnapshotOptions.fit },
+    sprite,
     signal: checkSignal(given.signal, nameOf('signal')),
     backend: checkBackend(given.backend, nameOf('backend')),
     limits: resolveLimits(given.limits, nameOf('limits')),
-    encoder: checkEncoder(given.encoder, given.format, nameOf('encoder')),
+    encoder: checkEncoder(given.encoder, format, nameOf('encoder')),
+    nameOf,
   };
 }
 
-/** The native encoder writes JPEG only; with format 'png' it is refused by name rather than replaced. */
-function checkEncoder(value: unknown, format: unknown, name: string): EncoderChoice {
+/**
+ * Which times the run asks for: chosen `times`, or a `count`, or an
+ * `interval` (the default), in a window from `start` to `end`. Chosen times
+ * take no interval, count or window; a count takes no interval.
+ */
+function resolveSampling(
+  value: <K extends SampleOptionName>(name: K) => SampleOptionValues[K],
+  nameOf: OptionNamer,
+): Sampling {
+  const [interval, count, times, start, end] = [value('interval'), value('count'), value('times'), value('start'), value('end')];
+  if (times !== undefined) {
+    const other = (['interval', 'count', 'start', 'end'] as const).find((name) => value(name) !== undefined);
+    if (other !== undefined) {
+      throw invalidOption(nameOf('times'), `no value when ${nameOf(other)} is given (chosen times need no interval, count or window)`, times);
+    }
+    return { kind: 'times', times };
+  }
+  if (count !== undefined && interval !== undefined) {
+    throw invalidOption(nameOf('count'), `no value when ${nameOf('interval')} is given (a count places targets of its own)`, count);
+  }
+  if (end !== undefined && end <= (start ?? 0)) {
+    throw invalidOption(nameOf('end'), `a time after ${nameOf('start')} (${start ?? 0} s)`, end);
+  }
+  return count !== undefined
+    ? { kind: 'count', count, start: start ?? 0, end }
+    : { kind: 'interval', interval: interval ?? defaultSnapshotOptions.interval, start: start ?? 0, end };
+}
+
+/** The native encoder writes JPEG only; with another format it is refused by name rather than replaced. */
+function checkEncoder(value: unknown, format: ImageFormat, name: string): EncoderChoice {
   const encoder = checkChoice(value, name, encoderChoices, defaultSnapshotOptions.encoder);
-  if (encoder === 'native' && format === 'png') {
-    throw invalidOption(name, "'auto', 'workers' or 'inline' with format 'png' (the native encoder writes JPEG only)", value);
+  if (encoder === 'native' && format !== 'jpg') {
+    throw invalidOption(name, `'auto', 'workers' or 'inline' with format '${format}' (the native encoder writes JPEG only)`, value);
   }
   return encoder;
 }
@@ -176,27 +213,6 @@ function checkUrl(value: unknown, name: string): string {
 export function resolveDirectory(dir: unknown, name: string): string {
   if (typeof dir === 'string' && dir.length > 0) return dir;
   throw invalidOption(name, 'a non-empty directory path string', dir);
-}
-
-/**
- * Intervals vsnap plans: frame times are kept to the millisecond, so a finer
- * interval only repeats frames; a far coarser one is a typo (and past
- * ~2^31 s, or below ~2^-32 s, FFmpeg's rational of it degenerates).
- */
-export const intervalRange = { min: 0.001, max: 1e9 } as const;
-
-function checkInterval(value: unknown, name: string): number {
-  if (value === undefined) return defaultSnapshotOptions.interval;
-  if (typeof value === 'number' && value >= intervalRange.min && value <= intervalRange.max) return value;
-  throw invalidOption(name, intervalExpects, value);
-}
-
-export const intervalExpects = `a number of seconds from ${intervalRange.min} to ${intervalRange.max}`;
-
-function checkInteger(value: unknown, name: string, min: number, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
-  throw invalidOption(name, `an integer between ${min} and ${max}`, value);
 }
 
 function checkChoice<T extends string>(value: unknown, name: string, choices: readonly T[], fallback: T): T {

@@ -27,6 +27,7 @@
  * added back here.
  */
 
+import type { NativePlanRequest } from '../src/engine/binding.js';
 import type { SamplingMode } from '../src/options.js';
 import type { WasmProbe } from './probe-output.js';
 import type { PlannedTarget, Timeline } from './timeline.js';
@@ -43,6 +44,8 @@ export interface DecodeRun {
   windows: { from: bigint; to: bigint }[];
   /** The stream's codec (ffprobe's name), whose decoder's log tells damage. */
   codec: string;
+  /** Filters after the selection that size each frame (sizeFilters); none at the coded size. */
+  sizing: string[];
 }
 
 /** A run and the outputs it serves, with what it costs as counted from the packets. */
@@ -51,7 +54,7 @@ export interface PlannedRun {
   /** The keyframe its decoding starts from (Timeline's startKeyPts of its first target). */
   startKeyPts: bigint | undefined;
   /** In plan order; `frame` is the position of its frame among the run's windows. */
-  outputs: { outputIndex: number; frameIndex: number; frameTime: number; frame: number }[];
+  outputs: { outputIndex: number; targetIndex: number; frameIndex: number; frameTime: number; frame: number }[];
   packetsRead: number;
   framesDecoded: number;
 }
@@ -159,12 +162,13 @@ export class PacketIndex {
   }
 }
 
-/** Groups a plan's targets (Timeline.plan over the same probe) into runs. */
+/** Groups a plan's targets (Timeline.plan over the same probe) into runs, whose frames `sizing` sizes. */
 export function planRuns(
   index: PacketIndex,
   targets: readonly PlannedTarget[],
   mode: SamplingMode,
   frameBytes: number,
+  sizing: string[],
 ): PlannedRun[] {
   const maxFrames = Math.max(1, Math.floor(maxRunBytes / Math.max(1, frameBytes)));
   const runs: PlannedRun[] = [];
@@ -181,13 +185,14 @@ export function planRuns(
       (sameFrame ||
         (run.decode.windows.length < maxFrames &&
           (mode === 'exact'
-            ? target.startKeyPts === lastTarget.startKeyPts
+            ? // A run keeps frames in display order: a chosen time before the last starts a new one.
+              target.startKeyPts === lastTarget.startKeyPts && target.pts > lastTarget.pts
             : index.skipsNonKeyframes && index.keyframeOrdinal(target.pts) === index.keyframeOrdinal(lastTarget.pts) + 1)));
     if (!continues || run === undefined) {
       if (run !== undefined) finishRun(run, runStart, lastPosition, mode);
       const start = index.startOf(target.startKeyPts);
       run = {
-        decode: { seekSeconds: start.seekSeconds, keyframesOnly: mode === 'keyframe', windows: [], codec: index.codec },
+        decode: { seekSeconds: start.seekSeconds, keyframesOnly: mode === 'keyframe', windows: [], codec: index.codec, sizing },
         startKeyPts: target.startKeyPts,
         outputs: [],
         packetsRead: 0,
@@ -200,6 +205,7 @@ export function planRuns(
     if (!sameFrame || run.outputs.length === 0) run.decode.windows.push(index.windowOf(target.frameIndex));
     run.outputs.push({
       outputIndex,
+      targetIndex: target.targetIndex,
       frameIndex: target.frameIndex,
       frameTime: target.frameTime,
       frame: run.decode.windows.length - 1,
@@ -209,6 +215,37 @@ export function planRuns(
   });
   if (run !== undefined) finishRun(run, runStart, lastPosition, mode);
   return runs;
+}
+
+/**
+ * The filters that make each frame the image geometry.ts planned, as the
+ * native engine makes it (Decoder::converterFor): the crop moved to start on
+ * a chroma sample of `pixelFormat`, scaled with Lanczos straight to RGB24,
+ * and placed on black. None when the frames keep their coded size.
+ */
+export function sizeFilters(geometry: NativePlanRequest['geometry'], pixelFormat: string): string[] {
+  if (geometry === undefined) return [];
+  const [x, y, width, height] = geometry.crop;
+  const [placeX, placeY, placeWidth, placeHeight] = geometry.place;
+  const [alignX, alignY] = chromaAlignment(pixelFormat);
+  const cropX = x - (x % alignX);
+  const cropY = y - (y % alignY);
+  return [
+    `crop=${width + x - cropX}:${height + y - cropY}:${cropX}:${cropY}:exact=1`,
+    `scale=${placeWidth}:${placeHeight}:flags=lanczos+accurate_rnd+full_chroma_int`,
+    'format=rgb24',
+    `pad=${geometry.width}:${geometry.height}:${placeX}:${placeY}:black`,
+  ];
+}
+
+/** How many luma samples one chroma sample spans across and down, by FFmpeg's pixel format name. */
+function chromaAlignment(pixelFormat: string): [number, number] {
+  if (/^(yuvj?420|yuva420|nv12|nv21|p01[026])/.test(pixelFormat)) return [2, 2];
+  if (/^(yuvj?422|yuva422|nv16|y210)/.test(pixelFormat)) return [2, 1];
+  if (/^yuvj?411/.test(pixelFormat)) return [4, 1];
+  if (/^yuvj?440/.test(pixelFormat)) return [1, 2];
+  if (/^yuv410/.test(pixelFormat)) return [4, 4];
+  return [1, 1];
 }
 
 /** Counts a run's cost from the packets it passes: decode order, from its start to its last frame's packet. */

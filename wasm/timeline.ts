@@ -1,18 +1,19 @@
 /**
  * The time model for the wasm backend: the port of native/core/Timeline.cpp,
  * with the parts of Decoder.cpp around it (fallbackDuration,
- * checkDeclaredEnd, the interval's av_d2q). It must plan exactly what the
+ * checkDeclaredEnd). It must plan exactly what the
  * native backend plans for the same packets (frame indices, frame times, pts
  * and the keyframe decoding starts from), so the two change together. The
  * model itself (origin, frame times, targets, the two sampling modes) is
  * stated once, in native/core/Timeline.h.
  *
- * Timestamps are bigints. Target times are compared with frame times exactly,
- * as the C++ does in __int128: k * interval against (pts - origin) * timeBase,
- * both scaled to the denominator timeBase.den * interval.den.
+ * Timestamps are bigints. Target times (exact rationals, from the sampling
+ * rule in src/engine/sampling.ts) are compared with frame times exactly, as
+ * the C++ does in __int128: a target becomes the ticks since the origin at
+ * or before it, and whether it falls on a tick.
  */
 
-import { corruptInput, internal, limitExceeded, unsupportedInput } from '../src/errors.js';
+import { corruptInput, internal, unsupportedInput } from '../src/errors.js';
 import type { SamplingMode } from '../src/options.js';
 import type { WasmProbe } from './probe-output.js';
 
@@ -40,16 +41,14 @@ export interface PlannedTarget {
   frameTime: number;
   /** The keyframe to decode from; undefined when there is none before the frame (Timeline::kStreamStart). */
   startKeyPts: bigint | undefined;
+  /** The target time it answers (the first, in keyframe mode), as a position in the plan's times. */
+  targetIndex: number;
 }
 
-interface Rational {
+/** num / den seconds exactly (sampling.ts). */
+export interface Rational {
   num: bigint;
   den: bigint;
-}
-
-/** The interval as the native plan uses it: av_d2q(seconds, 1 << 24). */
-export function intervalRational(seconds: number): { num: bigint; den: bigint } {
-  return d2q(seconds, 1 << 24);
 }
 
 /** Timeline::frameTime: seconds since origin, rounded to the millisecond in doubles exactly as the C++ does. */
@@ -191,66 +190,71 @@ export class Timeline {
     return at > 0 ? this.#allKeyPts[at - 1] : undefined;
   }
 
-  /** Timeline::targetCount: how many targets t_k = k * interval the stream has; plan() loops over each. */
-  targetCount(intervalSeconds: number): number {
-    const interval = plannableInterval(intervalSeconds);
-    const span = (this.#end - this.origin) * BigInt(this.timeBase.num) * interval.den;
-    const step = interval.num * BigInt(this.timeBase.den);
-    return span <= 0n ? 0 : Number((span + step - 1n) / step);
-  }
-
-  /** The outputs for targets every `intervalSeconds` (finite, > 0), in plan order. */
-  plan(mode: SamplingMode, intervalSeconds: number): PlannedTarget[] {
-    const interval = plannableInterval(intervalSeconds);
-    // Frame times and target times in units of 1 / (timeBase.den * interval.den) seconds.
-    const ptsFactor = BigInt(this.timeBase.num) * interval.den;
-    const targetStep = interval.num * BigInt(this.timeBase.den);
-    const relative = (i: number): bigint => (this.#pts[i] - this.origin) * ptsFactor;
-    const span = (this.#end - this.origin) * ptsFactor;
-
+  /**
+   * Timeline::plan: the outputs for `times` (seconds since the origin,
+   * exact, sampling.ts), in plan order; keyframe mode prefers the keyframes
+   * shown in `window` ([start, end)), where it is given.
+   */
+  plan(mode: SamplingMode, times: readonly Rational[], window?: { start: Rational; end: Rational }): PlannedTarget[] {
     switch (mode) {
-      case 'exact': {
-        const targets: PlannedTarget[] = [];
-        let i = 0;
-        for (let t = 0n; t < span; t += targetStep) {
-          while (i + 1 < this.#pts.length && relative(i + 1) <= t) i++;
-          targets.push(this.#targetFor(i));
-        }
-        return targets;
-      }
-      case 'keyframe': {
-        // Timeline::pickKeyframes over keyframes whose pts are all known.
-        const keys: number[] = [];
-        this.#key.forEach((key, i) => {
-          if (key) keys.push(i);
+      case 'exact':
+        return times.map((time, k) => {
+          const latest = this.origin + ticksOf(time, this.timeBase).floor;
+          // A target is >= 0: the first frame, at the origin, is shown by then.
+          const shown = firstAbove(this.#pts.length, (i) => this.#pts[i] > latest);
+          return this.#targetFor(Math.max(shown - 1, 0), k);
         });
-        if (keys.length === 0) throw corruptInput('the video stream has no keyframes');
-        const chosen: number[] = [];
-        for (let t = 0n; t < span; t += targetStep) {
-          const after = firstAbove(keys.length, (k) => relative(keys[k]) > t);
-          let pick: number;
-          if (after === 0) {
-            pick = 0;
-          } else if (after === keys.length) {
-            pick = after - 1;
-          } else {
-            // The earlier keyframe on a tie.
-            pick = t - relative(keys[after - 1]) <= relative(keys[after]) - t ? after - 1 : after;
-          }
-          if (chosen[chosen.length - 1] !== pick) chosen.push(pick);
-        }
-        return chosen.map((k) => this.#targetFor(keys[k]));
-      }
+      case 'keyframe':
+        return this.#pickKeyframes(times, window);
       default:
         throw internal(`unknown sampling mode ${String(mode)}`);
     }
   }
 
-  #targetFor(index: number): PlannedTarget {
+  /** Timeline::pickKeyframes over keyframes whose pts are all known: each keyframe once, at its first target. */
+  #pickKeyframes(times: readonly Rational[], window: { start: Rational; end: Rational } | undefined): PlannedTarget[] {
+    const keys: number[] = [];
+    this.#key.forEach((key, i) => {
+      if (key) keys.push(i);
+    });
+    if (keys.length === 0) throw corruptInput('the video stream has no keyframes');
+    const relative = (k: number): bigint => this.#pts[keys[k]] - this.origin;
+    const windowStart = window === undefined ? undefined : ticksOf(window.start, this.timeBase);
+    const windowEnd = window === undefined ? undefined : ticksOf(window.end, this.timeBase);
+    const inWindow = (k: number): boolean =>
+      windowStart === undefined || windowEnd === undefined || (!before(relative(k), windowStart) && before(relative(k), windowEnd));
+    const picked: PlannedTarget[] = [];
+    const taken = new Set<number>();
+    times.forEach((time, target) => {
+      const at = ticksOf(time, this.timeBase);
+      const after = firstAbove(keys.length, (k) => relative(k) > at.floor);
+      let pick: number;
+      if (after === 0) {
+        pick = 0;
+      } else if (after === keys.length) {
+        pick = after - 1;
+      } else if (inWindow(after - 1) !== inWindow(after)) {
+        // The one shown in the window, where the other is not.
+        pick = inWindow(after - 1) ? after - 1 : after;
+      } else {
+        // The nearer, the earlier on a tie: 2t <= rel(a) + rel(b).
+        const twice = ticksOf({ num: 2n * time.num, den: time.den }, this.timeBase);
+        const sum = relative(after - 1) + relative(after);
+        pick = twice.floor < sum || (twice.floor === sum && twice.whole) ? after - 1 : after;
+      }
+      if (taken.has(pick)) return;
+      taken.add(pick);
+      picked.push(this.#targetFor(keys[pick], target));
+    });
+    return picked;
+  }
+
+  #targetFor(index: number, targetIndex: number): PlannedTarget {
     const pts = this.#pts[index];
     return {
       pts,
       frameIndex: index,
+      targetIndex,
       frameTime: frameTimeOf(pts, this.origin, this.timeBase),
       startKeyPts: this.#key[index] ? pts : this.decodeStartFor(pts),
     };
@@ -292,28 +296,6 @@ export function checkDeclaredEnd(declaredEndSeconds: number, timeline: Timeline)
   }
 }
 
-/** The interval's rational as Decoder::plan checks it: positive, finite, and not so small or large that it degenerates. */
-function plannableInterval(seconds: number): Rational {
-  if (!(seconds > 0) || !Number.isFinite(seconds)) throw internal('plan: the interval must be a positive number');
-  const interval = intervalRational(seconds);
-  // Below about 2^-32 s (or past INT_MAX s) the rational degenerates; a step of 0 would never end a plan.
-  if (interval.num <= 0n || interval.den <= 0n) throw internal('plan: the interval is outside what can be planned');
-  return interval;
-}
-
-/** Decoder::checkTargetCount: refuses a plan of more than `maxTargets` targets before it is made. */
-export function checkTargetCount(timeline: Timeline, intervalSeconds: number, maxTargets: number): void {
-  const count = timeline.targetCount(intervalSeconds);
-  if (count <= maxTargets) return;
-  const tb = timeline.timeBase.num / timeline.timeBase.den;
-  const interval = intervalRational(intervalSeconds);
-  throw limitExceeded(
-    `the video's ${secondsText(Number(timeline.end - timeline.origin) * tb)} every ` +
-      `${secondsText(Number(interval.num) / Number(interval.den))} make ${count} targets, ` +
-      `more than the limit of ${maxTargets} (maxTargets)`,
-  );
-}
-
 /**
  * secondsText in Decoder.cpp, printf's "%.3f s". printf rounds a value
  * exactly halfway between two thousandths (an odd multiple of 1/16) to the
@@ -337,73 +319,18 @@ function firstAbove(count: number, above: (i: number) => boolean): number {
   return lo;
 }
 
+/** A target in ticks of `timeBase` since the origin: its floor, and whether that is it exactly (ticksOf in Timeline.cpp). */
+function ticksOf(time: Rational, timeBase: TimeBase): { floor: bigint; whole: boolean } {
+  const num = time.num * BigInt(timeBase.den);
+  const den = time.den * BigInt(timeBase.num);
+  return { floor: num / den, whole: num % den === 0n };
+}
+
+/** Whether `ticks` since the origin is before the target `t`. */
+function before(ticks: bigint, t: { floor: bigint; whole: boolean }): boolean {
+  return ticks < t.floor || (ticks === t.floor && !t.whole);
+}
+
 function compare(a: bigint, b: bigint): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-// ---- FFmpeg's libavutil/rational.c, ported line by line ------------------
-
-/** av_d2q: the rational nearest `d` with numerator and denominator <= max. */
-function d2q(d: number, max: number): Rational {
-  const intMax = 2 ** 31 - 1;
-  if (Number.isNaN(d)) return { num: 0n, den: 0n };
-  if (Math.abs(d) > intMax + 3) return { num: d < 0 ? -1n : 1n, den: 0n };
-  // frexp(d) gives d = m * 2^e with 0.5 <= |m| < 1; FFmpeg takes max(e - 1, 0),
-  // which is the double's unbiased exponent for |d| >= 1, and 0 below.
-  const bits = new DataView(new ArrayBuffer(8));
-  bits.setFloat64(0, d);
-  const exponent = Math.max(((bits.getUint16(0) >> 4) & 0x7ff) - 1023, 0);
-  const den = 2 ** (61 - exponent);
-  const num = BigInt(Math.floor(d * den + 0.5));
-  let a = reduce(num, BigInt(den), BigInt(max));
-  if ((a.num === 0n || a.den === 0n) && d !== 0 && max > 0 && max < intMax) {
-    a = reduce(num, BigInt(den), BigInt(intMax));
-  }
-  return a;
-}
-
-/** av_reduce: num / den as the closest fraction with both terms <= max (continued fractions). */
-function reduce(num: bigint, den: bigint, max: bigint): Rational {
-  const negative = (num < 0n) !== (den < 0n);
-  num = num < 0n ? -num : num;
-  den = den < 0n ? -den : den;
-  const divisor = gcd(num, den);
-  if (divisor !== 0n) {
-    num /= divisor;
-    den /= divisor;
-  }
-  let a0: Rational = { num: 0n, den: 1n };
-  let a1: Rational = { num: 1n, den: 0n };
-  if (num <= max && den <= max) {
-    a1 = { num, den };
-    den = 0n;
-  }
-  while (den !== 0n) {
-    let x = num / den;
-    const nextDen = num - den * x;
-    const a2n = x * a1.num + a0.num;
-    const a2d = x * a1.den + a0.den;
-    if (a2n > max || a2d > max) {
-      // The best semiconvergent within max, if it is closer than a1.
-      if (a1.num !== 0n) x = (max - a0.num) / a1.num;
-      if (a1.den !== 0n) {
-        const byDen = (max - a0.den) / a1.den;
-        if (byDen < x) x = byDen;
-      }
-      if (den * (2n * x * a1.den + a0.den) > num * a1.den) {
-        a1 = { num: x * a1.num + a0.num, den: x * a1.den + a0.den };
-      }
-      break;
-    }
-    a0 = a1;
-    a1 = { num: a2n, den: a2d };
-    num = den;
-    den = nextDen;
-  }
-  return { num: negative ? -a1.num : a1.num, den: a1.den };
-}
-
-function gcd(a: bigint, b: bigint): bigint {
-  while (b !== 0n) [a, b] = [b, a % b];
-  return a;
 }

@@ -37,12 +37,12 @@ import { aborted, corruptInput, fromNative, internal, type VsnapError } from '..
 import { loadPiscina } from '../src/piscina.js';
 import { workerFileUrl } from '../src/worker-file.js';
 import type { Backend, BackendInput, Extractor, ExtractorOptions } from '../src/engine/backend.js';
-import { noDecodeStats, type NativeDecodeStats, type NativeFrame, type NativeOpenResult, type NativeVideoInfo } from '../src/engine/binding.js';
+import { noDecodeStats, type NativeDecodeStats, type NativeFrame, type NativeOpenResult, type NativePlanRequest, type NativePlanResult, type NativeVideoInfo } from '../src/engine/binding.js';
 import type { DecodeResult, DecodeTask, ProbeResult, TaskFailure } from './decode-worker.js';
-import { PacketIndex, planRuns, type PlannedRun } from './decode-runs.js';
+import { PacketIndex, planRuns, sizeFilters, type PlannedRun } from './decode-runs.js';
 import { loadInputBytes } from './input-bytes.js';
 import { declaredEndTime, type WasmProbe } from './probe-output.js';
-import { checkDeclaredEnd, checkTargetCount, Timeline } from './timeline.js';
+import { checkDeclaredEnd, Timeline, type Rational } from './timeline.js';
 
 export function createWasmBackend(): Backend {
   return {
@@ -152,6 +152,8 @@ class WasmExtractor implements Extractor {
   /** A run needed the stream's start and came out clean there: seeking is what fails in this input. */
   #seeksFail = false;
   #lanes: Lane[] = [];
+  #pixelFormat = '';
+  #info: NativeVideoInfo | undefined;
   #width = 0;
   #height = 0;
   #frameBytes = 0;
@@ -172,18 +174,31 @@ class WasmExtractor implements Extractor {
     // A URL is downloaded whole, once, in one request (input-bytes.ts).
     this.#stats.requests = 'url' in this.#input ? 1 : 0;
     this.#stats.scanPackets = probe.packets.length;
-    const { mode, interval, maxTargets } = this.#options;
-    if (maxTargets !== undefined) checkTargetCount(timeline, interval, maxTargets);
-    const targets = timeline.plan(mode, interval);
-    this.#width = info.width;
-    this.#height = info.height;
-    this.#frameBytes = info.width * info.height * 3;
     this.#index = new PacketIndex(probe, timeline);
     this.#timeline = timeline;
-    this.#runs = planRuns(this.#index, targets, mode, this.#frameBytes);
+    this.#pixelFormat = probe.stream.pixelFormat;
+    this.#info = info;
+    this.#width = info.width;
+    this.#height = info.height;
+    const { timeBase } = timeline;
+    return { info, durationTicks: Number(timeline.end - timeline.origin), timeBase: [timeBase.num, timeBase.den] };
+  }
+
+  async plan(request: NativePlanRequest): Promise<NativePlanResult> {
+    this.#checkOpen();
+    const timeline = this.#timeline;
+    const index = this.#index;
+    if (timeline === undefined || index === undefined) throw internal('WasmExtractor.plan: open() first');
+    const targets = timeline.plan(request.mode, unpackRationals(request.targets), request.window === undefined ? undefined : windowOf(request.window));
+    if (request.geometry !== undefined) {
+      this.#width = request.geometry.width;
+      this.#height = request.geometry.height;
+    }
+    this.#frameBytes = this.#width * this.#height * 3;
+    this.#runs = planRuns(index, targets, request.mode, this.#frameBytes, sizeFilters(request.geometry, this.#pixelFormat));
     const lanes = Math.max(1, Math.min(this.#options.lanes ?? 1, this.#runs.length));
     this.#lanes = Array.from({ length: lanes }, () => ({ started: 0, current: undefined, upcoming: undefined }));
-    return { info, outputCount: targets.length, frameBytes: this.#frameBytes, lanes };
+    return { info: this.#info!, outputCount: targets.length, frameBytes: this.#frameBytes, lanes };
   }
 
   async next(lane: number, dest: ArrayBuffer): Promise<NativeFrame | null> {
@@ -208,6 +223,7 @@ class WasmExtractor implements Extractor {
     if (current.next === current.run.outputs.length) state.current = undefined;
     return {
       outputIndex: output.outputIndex,
+      targetIndex: output.targetIndex,
       frameIndex: output.frameIndex,
       frameTime: output.frameTime,
       width: this.#width,
@@ -282,4 +298,14 @@ class WasmExtractor implements Extractor {
   #checkOpen(): void {
     if (this.#closed) throw aborted('The extraction was closed');
   }
+}
+
+/** The numerator, denominator pairs of a plan request (sampling.ts packRationals) as rationals. */
+function unpackRationals(packed: BigInt64Array): Rational[] {
+  return Array.from({ length: packed.length / 2 }, (_, i) => ({ num: packed[2 * i], den: packed[2 * i + 1] }));
+}
+
+function windowOf(packed: BigInt64Array): { start: Rational; end: Rational } {
+  const [start, end] = unpackRationals(packed);
+  return { start, end };
 }

@@ -141,6 +141,7 @@ export class WasmFfmpeg {
       keyframesOnly: false,
       windows: [index.windowOf(frameIndex)],
       codec: probe.stream.codec,
+      sizing: [],
     };
     return this.#run('decodeFrame', input, (core, failureReason) => {
       const exitCode = core.exec(...runArgs(run, options.rotate === false ? ['-noautorotate'] : [], ['-c:v', 'ppm', '-f', 'image2pipe']));
@@ -204,7 +205,7 @@ function runArgs(run: DecodeRun, inputOptions: string[], outputOptions: string[]
     ...(run.keyframesOnly ? ['-skip_frame', 'nokey'] : []),
     '-copyts', ...(run.seekSeconds === undefined ? [] : ['-noaccurate_seek', '-ss', run.seekSeconds.toFixed(6)]),
     '-format_whitelist', formatWhitelist, '-i', inputPath,
-    '-map', '0:V:0', '-vf', `select=${keep}`, '-fps_mode', 'passthrough', '-frames:v', String(run.windows.length),
+    '-map', '0:V:0', '-vf', [`select=${keep}`, ...run.sizing].join(','), '-fps_mode', 'passthrough', '-frames:v', String(run.windows.length),
     '-pix_fmt', 'rgb24', ...outputOptions, outputPath,
   ];
 }

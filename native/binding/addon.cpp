@@ -71,7 +71,7 @@ std::string versionText(unsigned version) {
 // The version of the contract in src/engine/binding.ts. Raise it with every
 // change of that contract, so that a stale build is refused by the loader
 // instead of failing later in the middle of a run.
-constexpr int kBindingVersion = 11;
+constexpr int kBindingVersion = 12;
 
 // Hands the memory the C allocator holds free back to the system: glibc
 // keeps what decoders, encoders and worker threads freed in its arenas, up
@@ -102,7 +102,8 @@ class Extractor : public Napi::ObjectWrap<Extractor> {
  public:
   static Napi::Function define(Napi::Env env) {
     return DefineClass(env, "Extractor",
-                       {InstanceMethod<&Extractor::Open>("open"), InstanceMethod<&Extractor::Next>("next"),
+                       {InstanceMethod<&Extractor::Open>("open"), InstanceMethod<&Extractor::Plan>("plan"),
+                        InstanceMethod<&Extractor::Next>("next"),
                         InstanceMethod<&Extractor::NextJpeg>("nextJpeg"), InstanceMethod<&Extractor::Stats>("stats"),
                         InstanceMethod<&Extractor::Close>("close")});
   }
@@ -111,28 +112,11 @@ class Extractor : public Napi::ObjectWrap<Extractor> {
     Napi::Env env = info.Env();
     state_->input = InputSpec::from(info[0]);
     if (!info[1].IsObject()) {
-      throw Napi::TypeError::New(env, "options must be { mode, interval, lanes?, scan?, maxTargets?, maxPixels? }");
+      throw Napi::TypeError::New(env, "options must be { lanes?, scan?, maxPixels? }");
     }
     Napi::Object options = info[1].As<Napi::Object>();
-    const std::string mode = options.Get("mode").ToString().Utf8Value();
-    if (mode == "exact") {
-      state_->mode = SamplingMode::Exact;
-    } else if (mode == "keyframe") {
-      state_->mode = SamplingMode::Keyframe;
-    } else {
-      throw Napi::TypeError::New(env, "mode must be 'exact' or 'keyframe'");
-    }
-    state_->interval = options.Get("interval").ToNumber().DoubleValue();
-    if (!(state_->interval > 0)) {
-      throw Napi::TypeError::New(env, "interval must be a positive number");
-    }
     // Tests compare the two ways of planning; nothing else sets `scan`.
     state_->planning = options.Get("scan").ToBoolean().Value() ? Planning::Scan : Planning::IndexWhereExact;
-    Napi::Value maxTargets = options.Get("maxTargets");
-    state_->maxTargets = maxTargets.IsUndefined() ? 0 : maxTargets.ToNumber().Int64Value();
-    if (state_->maxTargets < 0) {
-      throw Napi::TypeError::New(env, "maxTargets must be a non-negative integer");
-    }
     Napi::Value maxPixels = options.Get("maxPixels");
     state_->maxPixels = maxPixels.IsUndefined() ? 0 : maxPixels.ToNumber().Int64Value();
     if (state_->maxPixels < 0) {
@@ -153,6 +137,20 @@ class Extractor : public Napi::ObjectWrap<Extractor> {
     opened_ = true;
     state_->opening = true;
     auto* worker = new OpenWorker(info.Env(), state_);
+    Napi::Promise promise = worker->promise();
+    worker->Queue();
+    return promise;
+  }
+
+  Napi::Value Plan(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (state_->closed || state_->opening || state_->lanes.empty() || state_->planned || state_->lanes[0].busy) {
+      return rejected(env, state_->closed ? "aborted: the extractor is closed" : "plan: open() first, and plan once",
+                      state_->closed ? "VSNAP_ABORTED" : "VSNAP_INTERNAL");
+    }
+    PlanRequest request = PlanRequest::from(info[0]);
+    state_->lanes[0].busy = true;
+    auto* worker = new PlanWorker(env, state_, std::move(request));
     Napi::Promise promise = worker->promise();
     worker->Queue();
     return promise;
@@ -202,8 +200,8 @@ class Extractor : public Napi::ObjectWrap<Extractor> {
     if (state_->closed) {
       return "aborted: the extractor is closed";
     }
-    if (state_->opening || state_->lanes.empty()) {
-      return "next: the extractor is not open";
+    if (state_->opening || !state_->planned) {
+      return "next: the extractor is not open and planned";
     }
     if (lane >= state_->lanes.size()) {
       return "next: no such lane";

@@ -156,24 +156,14 @@ void ExtractorState::releaseIfClosed(Napi::Env env) {
 
 void OpenWorker::run() {
   auto first = std::make_unique<Decoder>(state_->input.make(), &state_->cancel, StreamProbe::WhereHeaderFallsShort);
-  std::shared_ptr<Work> work = first->plan(state_->mode, state_->interval, state_->planning, state_->maxTargets);
-  work->maxPixels = state_->maxPixels;
-  outputCount_ = work->targets.size();
-  const size_t count = std::max<size_t>(1, std::min<size_t>(state_->maxLanes, work->segmentCount()));
-  lanes_.resize(count);
-  for (size_t i = 1; i < count; ++i) {
-    lanes_[i].decoder = first->openLane(state_->input.make());
-  }
+  first->prepare(state_->planning);
+  lanes_.resize(1);
   lanes_[0].decoder = std::move(first);
-  for (Lane& lane : lanes_) {
-    lane.decoder->start(work, count == 1);
-  }
 }
 
 void OpenWorker::settled() {
-  // An open that failed part-way keeps no lane: the extractor stays unopened.
-  const bool complete = std::all_of(lanes_.begin(), lanes_.end(), [](const Lane& lane) { return lane.decoder != nullptr; });
-  if (!complete) {
+  // An open that failed keeps no lane: the extractor stays unopened.
+  if (lanes_.empty() || lanes_[0].decoder == nullptr) {
     lanes_.clear();
   }
   for (Lane& lane : lanes_) {
@@ -188,6 +178,132 @@ Napi::Value OpenWorker::result() {
   Napi::Env env = Env();
   const Decoder& decoder = *state_->lanes.front().decoder;
   Napi::Object out = Napi::Object::New(env);
+  out.Set("info", videoInfoToJs(env, decoder.info()));
+  // Ticks fit in a double exactly: 2^53 ticks are 285 years at 1 GHz.
+  out.Set("durationTicks", Napi::Number::New(env, static_cast<double>(decoder.durationTicks())));
+  Napi::Array timeBase = Napi::Array::New(env, 2);
+  timeBase.Set(0u, Napi::Number::New(env, decoder.timeBase().num));
+  timeBase.Set(1u, Napi::Number::New(env, decoder.timeBase().den));
+  out.Set("timeBase", timeBase);
+  return out;
+}
+
+namespace {
+
+// Two int64 a pair, as BigInt64Array elements.
+std::vector<TargetTime> timesFrom(const Napi::Value& value, const char* name) {
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_bigint64_array) {
+    throw Napi::TypeError::New(value.Env(), std::string(name) + " must be a BigInt64Array of numerator, denominator pairs");
+  }
+  auto pairs = value.As<Napi::BigInt64Array>();
+  if (pairs.ElementLength() % 2 != 0) {
+    throw Napi::TypeError::New(value.Env(), std::string(name) + " must hold pairs");
+  }
+  std::vector<TargetTime> times;
+  times.reserve(pairs.ElementLength() / 2);
+  for (size_t i = 0; i < pairs.ElementLength(); i += 2) {
+    if (pairs[i] < 0 || pairs[i + 1] <= 0) {
+      throw Napi::TypeError::New(value.Env(), std::string(name) + ": a time below 0 or a denominator not above 0");
+    }
+    times.push_back(TargetTime{pairs[i], pairs[i + 1]});
+  }
+  return times;
+}
+
+Rect rectFrom(const Napi::Value& value) {
+  if (!value.IsArray() || value.As<Napi::Array>().Length() != 4) {
+    throw Napi::TypeError::New(value.Env(), "a rectangle must be [x, y, width, height]");
+  }
+  auto at = [&](uint32_t i) { return value.As<Napi::Array>().Get(i).ToNumber().Int32Value(); };
+  return Rect{at(0), at(1), at(2), at(3)};
+}
+
+bool within(const Rect& rect, int width, int height) {
+  return rect.x >= 0 && rect.y >= 0 && rect.width > 0 && rect.height > 0 && rect.x + rect.width <= width &&
+         rect.y + rect.height <= height;
+}
+
+}  // namespace
+
+PlanRequest PlanRequest::from(const Napi::Value& value) {
+  Napi::Env env = value.Env();
+  if (!value.IsObject()) {
+    throw Napi::TypeError::New(env, "plan() takes { mode, targets, window?, geometry? }");
+  }
+  Napi::Object object = value.As<Napi::Object>();
+  PlanRequest request;
+  const std::string mode = object.Get("mode").ToString().Utf8Value();
+  if (mode != "exact" && mode != "keyframe") {
+    throw Napi::TypeError::New(env, "mode must be 'exact' or 'keyframe'");
+  }
+  request.mode = mode == "exact" ? SamplingMode::Exact : SamplingMode::Keyframe;
+  request.times = timesFrom(object.Get("targets"), "targets");
+  Napi::Value window = object.Get("window");
+  if (!window.IsUndefined() && !window.IsNull()) {
+    const std::vector<TargetTime> bounds = timesFrom(window, "window");
+    if (bounds.size() != 2) {
+      throw Napi::TypeError::New(env, "window must be [start, end] as two pairs");
+    }
+    request.window = Window{bounds[0], bounds[1], true};
+  }
+  Napi::Value geometry = object.Get("geometry");
+  if (!geometry.IsUndefined() && !geometry.IsNull()) {
+    Napi::Object g = geometry.As<Napi::Object>();
+    request.geometry.width = g.Get("width").ToNumber().Int32Value();
+    request.geometry.height = g.Get("height").ToNumber().Int32Value();
+    request.geometry.crop = rectFrom(g.Get("crop"));
+    request.geometry.place = rectFrom(g.Get("place"));
+    if (request.geometry.width < 1 || request.geometry.height < 1 ||
+        !within(request.geometry.place, request.geometry.width, request.geometry.height)) {
+      throw Napi::TypeError::New(env, "geometry: a size below 1 or a place outside the image");
+    }
+  }
+  return request;
+}
+
+void PlanWorker::run() {
+  Decoder& first = *state_->lanes.front().decoder;
+  const VideoInfo& info = first.info();
+  if (request_.geometry.width > 0 && !within(request_.geometry.crop, info.width, info.height)) {
+    throw Error(ErrorCode::Internal, "plan: the crop is outside the coded frame");
+  }
+  std::shared_ptr<Work> work = first.plan(request_.mode, request_.times, request_.window);
+  work->maxPixels = state_->maxPixels;
+  work->geometry = request_.geometry;
+  outputCount_ = work->targets.size();
+  const size_t count = std::max<size_t>(1, std::min<size_t>(state_->maxLanes, work->segmentCount()));
+  lanes_.resize(count - 1);
+  for (Lane& lane : lanes_) {
+    lane.decoder = first.openLane(state_->input.make());
+  }
+  first.start(work, count == 1);
+  for (Lane& lane : lanes_) {
+    lane.decoder->start(work, false);
+  }
+  started_ = true;
+}
+
+void PlanWorker::settled() {
+  Lane& first = state_->lanes.front();
+  first.busy = false;
+  first.stats = first.decoder->stats();
+  // A plan that failed part-way opens no lane: the extractor stays unplanned.
+  if (started_) {
+    for (Lane& lane : lanes_) {
+      lane.stats = lane.decoder->stats();
+      state_->lanes.push_back(std::move(lane));
+    }
+    state_->planned = true;
+  }
+  lanes_.clear();
+  state_->releaseIfClosed(Env());
+}
+
+Napi::Value PlanWorker::result() {
+  Napi::Env env = Env();
+  const Decoder& decoder = *state_->lanes.front().decoder;
+  Napi::Object out = Napi::Object::New(env);
+  // What the plan learned: a plan that fell back from the index to a scan knows the keyframes and the rate.
   out.Set("info", videoInfoToJs(env, decoder.info()));
   out.Set("outputCount", Napi::Number::New(env, static_cast<double>(outputCount_)));
   out.Set("frameBytes", Napi::Number::New(env, static_cast<double>(decoder.frameBytes())));
@@ -209,6 +325,7 @@ Napi::Value LaneWorker::frameOrNull() {
   }
   Napi::Object out = Napi::Object::New(env);
   out.Set("outputIndex", Napi::Number::New(env, frame_.outputIndex));
+  out.Set("targetIndex", Napi::Number::New(env, frame_.targetIndex));
   out.Set("frameIndex", Napi::Number::New(env, frame_.frameIndex));
   out.Set("frameTime", Napi::Number::New(env, frame_.frameTime));
   out.Set("width", Napi::Number::New(env, frame_.width));

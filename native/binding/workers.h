@@ -45,15 +45,15 @@ struct Lane {
 // touches it, except `cancel`, which the decoders read.
 struct ExtractorState : std::enable_shared_from_this<ExtractorState> {
   InputSpec input;
-  SamplingMode mode = SamplingMode::Exact;
   Planning planning = Planning::IndexWhereExact;
-  double interval = 1;
-  int64_t maxTargets = 0;  // 0: no limit
-  int64_t maxPixels = 0;   // 0: no limit
+  int64_t maxPixels = 0;  // 0: no limit
   int maxLanes = 1;
   std::atomic<bool> cancel{false};
-  std::vector<Lane> lanes;  // filled by open()
+  // open() gives lane 0 its decoder, prepared; plan() plans with it and
+  // opens the other lanes.
+  std::vector<Lane> lanes;
   bool opening = false;
+  bool planned = false;
   bool closed = false;
 
   bool busy() const;
@@ -127,8 +127,7 @@ class ProbeWorker : public PromiseWorker {
   VideoInfo info_;
 };
 
-// Opens the input, plans (scanning it, or from its index), and opens the
-// lanes: as many as asked, but no more than there are segments of work.
+// Opens the input and learns its times (Decoder::prepare), on lane 0's decoder.
 class OpenWorker : public PromiseWorker {
  public:
   OpenWorker(Napi::Env env, std::shared_ptr<ExtractorState> state) : PromiseWorker(env), state_(std::move(state)) {}
@@ -142,6 +141,37 @@ class OpenWorker : public PromiseWorker {
  private:
   std::shared_ptr<ExtractorState> state_;
   std::vector<Lane> lanes_;
+};
+
+// What plan() asks for: the targets (seconds since the first frame, exact),
+// the window keyframe mode keeps to, and the image each output becomes.
+struct PlanRequest {
+  SamplingMode mode = SamplingMode::Exact;
+  std::vector<TargetTime> times;
+  Window window;
+  OutputGeometry geometry;
+
+  static PlanRequest from(const Napi::Value& value);
+};
+
+// Plans the outputs with lane 0's decoder and opens the other lanes: as
+// many as asked, but no more than there are segments of work.
+class PlanWorker : public PromiseWorker {
+ public:
+  PlanWorker(Napi::Env env, std::shared_ptr<ExtractorState> state, PlanRequest request)
+      : PromiseWorker(env), state_(std::move(state)), request_(std::move(request)) {}
+
+ protected:
+  void run() override;
+  Napi::Value result() override;
+  void settled() override;
+  bool cancelled() const override { return state_->closed; }
+
+ private:
+  std::shared_ptr<ExtractorState> state_;
+  PlanRequest request_;
+  std::vector<Lane> lanes_;  // the lanes opened, after lane 0
+  bool started_ = false;
   size_t outputCount_ = 0;
 };
 

@@ -152,6 +152,8 @@ Decoder::Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel, 
   describeStream(probed);
 }
 
+Decoder::~Decoder() = default;
+
 std::unique_ptr<Decoder> Decoder::openLane(std::unique_ptr<Input> input) const {
   return std::unique_ptr<Decoder>(new Decoder(std::move(input), cancel_, *this));
 }
@@ -263,21 +265,17 @@ void Decoder::scan() {
   info_.keyframes = timeline_->keyframeTimes();
 }
 
-bool Decoder::planFromIndex(SamplingMode mode, AVRational interval, int64_t maxTargets, Work& work) {
-  if (!IndexPlanner::refusal(*format_, *stream_).empty() ||
-      (mode == SamplingMode::Exact && !IndexPlanner::exactReadsLess(*stream_, interval))) {
+bool Decoder::planFromIndex(SamplingMode mode, const std::vector<TargetTime>& times, const Window& window, Work& work) {
+  if (mode == SamplingMode::Exact && !IndexPlanner::exactReadsLess(*stream_, times)) {
+    rewind();
     return false;
   }
-  PlanReader reader(*this);
   try {
-    IndexPlanner planner(*stream_, reader, fallbackDuration());
-    checkDeclaredEnd(planner.origin(), planner.end());
-    checkTargetCount(planner.origin(), planner.end(), interval, maxTargets);
-    work.targets = planner.plan(mode, interval, work.seekTimes);
-    describeTimes(planner.origin(), planner.end(), planner.frameCount());
+    work.targets = planner_->plan(mode, times, window, work.seekTimes);
     return true;
   } catch (const IndexPlanner::NotExact&) {
     // The scan reads from the first frame, wherever the planner stopped.
+    work.seekTimes.clear();
     rewind();
     return false;
   }
@@ -291,16 +289,6 @@ void Decoder::rewind() {
   const int64_t span = avformat_index_get_entry(stream_, count - 1)->timestamp - first;
   checkAv(av_seek_frame(format_.get(), stream_->index, first - span - 1, AVSEEK_FLAG_BACKWARD),
           "av_seek_frame(the first frame)", ErrorCode::CorruptInput);
-}
-
-void Decoder::checkTargetCount(int64_t origin, int64_t end, AVRational interval, int64_t maxTargets) const {
-  const int64_t count = Timeline::targetCount(origin, end, stream_->time_base, interval);
-  if (maxTargets > 0 && count > maxTargets) {
-    throw Error(ErrorCode::LimitExceeded,
-                "the video's " + secondsText(static_cast<double>(end - origin) * av_q2d(stream_->time_base)) +
-                    " every " + secondsText(av_q2d(interval)) + " make " + std::to_string(count) +
-                    " targets, more than the limit of " + std::to_string(maxTargets) + " (maxTargets)");
-  }
 }
 
 int64_t Decoder::fallbackDuration() const {
@@ -361,7 +349,16 @@ void Decoder::describeTimes(int64_t origin, int64_t end, int32_t frameCount) {
 }
 
 size_t Decoder::frameBytes() const {
-  return static_cast<size_t>(info_.width) * static_cast<size_t>(info_.height) * 3;
+  const OutputGeometry output = geometry();
+  return static_cast<size_t>(output.width) * static_cast<size_t>(output.height) * 3;
+}
+
+OutputGeometry Decoder::geometry() const {
+  if (work_ != nullptr && work_->geometry.width > 0) {
+    return work_->geometry;
+  }
+  const Rect whole{0, 0, info_.width, info_.height};
+  return OutputGeometry{info_.width, info_.height, whole, whole};
 }
 
 void Decoder::openCodec(bool threads) {
@@ -387,23 +384,48 @@ void Decoder::openCodec(bool threads) {
 // Sampling
 // ============================================================================
 
-std::shared_ptr<Work> Decoder::plan(SamplingMode mode, double intervalSeconds, Planning planning, int64_t maxTargets) {
-  if (!(intervalSeconds > 0) || !std::isfinite(intervalSeconds)) {
-    throw Error(ErrorCode::Internal, "plan: the interval must be a positive number");
+void Decoder::prepare(Planning planning) {
+  if (timeline_ != nullptr || planner_ != nullptr) {
+    return;
   }
-  const AVRational interval = av_d2q(intervalSeconds, 1 << 24);
-  // Below about 2^-32 s (or past INT_MAX s) the rational degenerates; a step of 0 would never end a plan.
-  if (interval.num <= 0 || interval.den <= 0) {
-    throw Error(ErrorCode::Internal, "plan: the interval is outside what can be planned");
+  if (planning == Planning::IndexWhereExact && IndexPlanner::refusal(*format_, *stream_).empty()) {
+    planReader_ = std::make_unique<PlanReader>(*this);
+    try {
+      planner_ = std::make_unique<IndexPlanner>(*stream_, *planReader_, fallbackDuration());
+      checkDeclaredEnd(planner_->origin(), planner_->end());
+      describeTimes(planner_->origin(), planner_->end(), planner_->frameCount());
+      return;
+    } catch (const IndexPlanner::NotExact&) {
+      planner_.reset();
+      planReader_.reset();
+      rewind();
+    }
+  }
+  scan();
+}
+
+int64_t Decoder::durationTicks() const {
+  if (timeline_ != nullptr) {
+    return timeline_->end() - timeline_->origin();
+  }
+  if (planner_ != nullptr) {
+    return planner_->end() - planner_->origin();
+  }
+  throw Error(ErrorCode::Internal, "durationTicks: prepare() was not called");
+}
+
+std::shared_ptr<Work> Decoder::plan(SamplingMode mode, const std::vector<TargetTime>& times, const Window& window) {
+  if (timeline_ == nullptr && planner_ == nullptr) {
+    throw Error(ErrorCode::Internal, "plan: prepare() was not called");
   }
   auto work = std::make_shared<Work>();
   work->mode = mode;
-  const bool fromIndex =
-      planning == Planning::IndexWhereExact && timeline_ == nullptr && planFromIndex(mode, interval, maxTargets, *work);
+  const bool fromIndex = planner_ != nullptr && planFromIndex(mode, times, window, *work);
+  planner_.reset();
+  planReader_.reset();
   if (!fromIndex) {
     scan();
-    checkTargetCount(timeline_->origin(), timeline_->end(), interval, maxTargets);
-    work->targets = timeline_->plan(mode, interval);
+    work->targets = timeline_->plan(mode, times, window);
   }
   work->decodeEveryFrame = timeline_ != nullptr && timeline_->timedByDecoderOutput();
   for (size_t i = 0; i < work->targets.size(); ++i) {
@@ -455,10 +477,12 @@ bool Decoder::decodeNext(OutputFrame& out) {
   decoded_ = frame;
   lastOutputPts_ = target.pts;
   out.outputIndex = static_cast<int32_t>(cursor_);
+  out.targetIndex = target.time;
   out.frameIndex = target.frameIndex;
   out.frameTime = target.frameTime;
-  out.width = info_.width;
-  out.height = info_.height;
+  const OutputGeometry output = geometry();
+  out.width = output.width;
+  out.height = output.height;
   ++cursor_;
   return true;
 }
@@ -474,7 +498,14 @@ RgbBands Decoder::decodedBands() {
   if (decoded_ == nullptr) {
     throw Error(ErrorCode::Internal, "decodedBands: no frame was decoded");
   }
-  return RgbBands(converterFor(decoded_), decoded_, info_.width, info_.height);
+  return bandsOf(decoded_);
+}
+
+RgbBands Decoder::bandsOf(const AVFrame* frame) {
+  const OutputGeometry output = geometry();
+  Rect crop;
+  SwsContext* sws = converterFor(frame, crop);
+  return RgbBands(sws, frame, crop, output.width, output.height, output.place);
 }
 
 DecodeStats Decoder::stats() const {
@@ -895,11 +926,32 @@ int64_t Decoder::framePts(const AVFrame* frame) const {
   return timeline_->shownAfter(lastDecodedPts_);
 }
 
-SwsContext* Decoder::converterFor(const AVFrame* frame) {
+SwsContext* Decoder::converterFor(const AVFrame* frame, Rect& crop) {
   const auto format = static_cast<AVPixelFormat>(frame->format);
-  sws_.reset(sws_getCachedContext(sws_.release(), frame->width, frame->height, format, info_.width,
-                                  info_.height, AV_PIX_FMT_RGB24, SWS_BICUBIC, nullptr, nullptr,
-                                  nullptr));
+  const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(format);
+  if (desc == nullptr) {
+    throw Error(ErrorCode::Internal, "converterFor: unknown pixel format");
+  }
+  const OutputGeometry output = geometry();
+  const bool scaled = output.place.width != info_.width || output.place.height != info_.height ||
+                      output.crop.width != info_.width || output.crop.height != info_.height;
+  if (frame->width == info_.width && frame->height == info_.height) {
+    // The crop starts on a chroma sample, so that its planes start together.
+    crop = output.crop;
+    const int alignX = (1 << desc->log2_chroma_w) - 1;
+    const int alignY = (1 << desc->log2_chroma_h) - 1;
+    crop.width += crop.x & alignX;
+    crop.height += crop.y & alignY;
+    crop.x &= ~alignX;
+    crop.y &= ~alignY;
+  } else {
+    // A frame of another size than the video's (a stream that changes size) is scaled whole.
+    crop = Rect{0, 0, frame->width, frame->height};
+  }
+  // Scaling to another size filters with Lanczos (sharp's default); a conversion at the coded size is as before.
+  const int flags = scaled ? SWS_LANCZOS | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT : SWS_BICUBIC;
+  sws_.reset(sws_getCachedContext(sws_.release(), crop.width, crop.height, format, output.place.width,
+                                  output.place.height, AV_PIX_FMT_RGB24, flags, nullptr, nullptr, nullptr));
   if (sws_ == nullptr) {
     throw Error(ErrorCode::Internal, std::string("sws_getCachedContext: cannot convert from ") +
                                          (av_get_pix_fmt_name(format) ? av_get_pix_fmt_name(format) : "?"));
@@ -917,8 +969,8 @@ void Decoder::convert(const AVFrame* frame, uint8_t* rgb, size_t capacity) {
   if (capacity < frameBytes()) {
     throw Error(ErrorCode::Internal, "next: the destination buffer is smaller than one frame");
   }
-  const size_t rowBytes = static_cast<size_t>(info_.width) * 3;
-  RgbBands bands(converterFor(frame), frame, info_.width, info_.height);
+  const size_t rowBytes = static_cast<size_t>(geometry().width) * 3;
+  RgbBands bands = bandsOf(frame);
   for (RgbBand band = bands.next(); band.count > 0; band = bands.next()) {
     for (int row = 0; row < band.count; ++row) {
       std::memcpy(rgb, band.rows + static_cast<size_t>(row) * band.stride, rowBytes);
@@ -965,16 +1017,34 @@ BandMemory::~BandMemory() = default;
 constexpr int kRowAlignPixels = 16;
 constexpr size_t kSpareBytes = 64;
 
+namespace {
+
+bool sameRect(const Rect& a, const Rect& b) {
+  return a.x == b.x && a.y == b.y && a.width == b.width && a.height == b.height;
+}
+
+// Whether the conversion keeps the frame as it is, size and all: then it
+// goes to swscale in slices (see the class comment).
+bool converts(const AVFrame* frame, const Rect& crop, int width, int height, const Rect& place) {
+  const Rect whole{0, 0, width, height};
+  return frame->width == width && frame->height == height && sameRect(crop, whole) && sameRect(place, whole);
+}
+
+}  // namespace
+
 // At the video's size a conversion filters rows only to fill in chroma,
 // and holds back a few rows at most (the bicubic filter's reach): the band
-// holds four slices.
-RgbBands::RgbBands(SwsContext* sws, const AVFrame* frame, int width, int height)
+// holds four slices. A scaled one goes in one slice into a band of the
+// whole image, black where `place` leaves it.
+RgbBands::RgbBands(SwsContext* sws, const AVFrame* frame, const Rect& crop, int width, int height, const Rect& place)
     : sws_(sws),
       frame_(frame),
+      crop_(crop),
       width_(width),
       height_(height),
-      sliceRows_(frame->width == width && frame->height == height ? kSliceRows : frame->height),
-      capacityRows_(frame->width == width && frame->height == height ? std::min(height, kSliceRows * 4) : height),
+      place_(place),
+      sliceRows_(converts(frame, crop, width, height, place) ? kSliceRows : crop.height),
+      capacityRows_(converts(frame, crop, width, height, place) ? std::min(height, kSliceRows * 4) : height),
       stride_(static_cast<size_t>(FFALIGN(width, kRowAlignPixels)) * 3),
       band_(stride_ * static_cast<size_t>(capacityRows_) + kSpareBytes) {}
 
@@ -984,6 +1054,39 @@ RgbBand RgbBands::next() {
     throw Error(ErrorCode::Internal, "RgbBands: unknown pixel format");
   }
   const int stride = static_cast<int>(stride_);
+  if (!converts(frame_, crop_, width_, height_, place_)) {
+    if (emitted_ == height_) {
+      return RgbBand{};
+    }
+    // The crop's first row and column in each plane.
+    const uint8_t* slice[4] = {nullptr, nullptr, nullptr, nullptr};
+    for (int plane = 0; plane < 4 && frame_->data[plane] != nullptr; ++plane) {
+      const bool palette = plane == 1 && (desc->flags & AV_PIX_FMT_FLAG_PAL) != 0;
+      const bool chroma = (plane == 1 || plane == 2) && (desc->flags & AV_PIX_FMT_FLAG_RGB) == 0;
+      int step = 1;
+      for (int c = 0; c < desc->nb_components; ++c) {
+        if (desc->comp[c].plane == plane) {
+          step = desc->comp[c].step;
+          break;
+        }
+      }
+      const ptrdiff_t row = static_cast<ptrdiff_t>(crop_.y >> (chroma ? desc->log2_chroma_h : 0)) * frame_->linesize[plane];
+      const ptrdiff_t column = static_cast<ptrdiff_t>(crop_.x >> (chroma ? desc->log2_chroma_w : 0)) * step;
+      slice[plane] = palette ? frame_->data[plane] : frame_->data[plane] + row + column;
+    }
+    uint8_t* dst[4] = {band_.data() + static_cast<size_t>(place_.y) * stride_ + static_cast<size_t>(place_.x) * 3, nullptr,
+                       nullptr, nullptr};
+    const int dstStride[4] = {stride, 0, 0, 0};
+    const int written = sws_scale(sws_, slice, frame_->linesize, 0, crop_.height, dst, dstStride);
+    if (written < 0) {
+      checkAv(written, "sws_scale");
+    }
+    if (written != place_.height) {
+      throw Error(ErrorCode::Internal, "sws_scale: gave back another number of rows than the image has");
+    }
+    emitted_ = height_;
+    return RgbBand{band_.data(), stride_, height_};
+  }
   while (emitted_ < height_ && fed_ < frame_->height) {
     const int sliceRows = std::min(sliceRows_, frame_->height - fed_);
     const uint8_t* slice[4] = {nullptr, nullptr, nullptr, nullptr};

@@ -67,6 +67,8 @@
 
 namespace vsnap {
 
+class IndexPlanner;
+
 struct VideoInfo {
   std::string container;
   std::string codec;
@@ -116,6 +118,25 @@ struct DecodeStats {
   int64_t seekRecoveries = 0;
 };
 
+struct Rect {
+  int x = 0;
+  int y = 0;
+  int width = 0;
+  int height = 0;
+};
+
+// The image each output becomes, in the coded frame's orientation (the
+// encoder turns it upright): `width` x `height` pixels, the rectangle `crop`
+// of the coded frame scaled into the rectangle `place` of it, black around
+// it. The caller computes it from the size options (src/engine/geometry.ts);
+// a width of 0 leaves frames at their coded size.
+struct OutputGeometry {
+  int width = 0;
+  int height = 0;
+  Rect crop;
+  Rect place;
+};
+
 // The outputs of one extraction, in order, cut into segments, and the queue
 // its lanes take segments from.
 struct Work {
@@ -134,6 +155,7 @@ struct Work {
   // container declared (a header that understates it skips the check made
   // on the declared size).
   int64_t maxPixels = 0;
+  OutputGeometry geometry;
   std::atomic<size_t> nextSegment{0};
   // Outputs whose sequential decode was damaged, found by any lane.
   std::atomic<int> streamDamageRecoveries{0};
@@ -143,6 +165,7 @@ struct Work {
 
 struct OutputFrame {
   int32_t outputIndex = 0;
+  int32_t targetIndex = 0;  // the target time it answers (Target::time)
   int32_t frameIndex = 0;
   double frameTime = 0;
   int width = 0;
@@ -198,15 +221,19 @@ class RgbBands {
  public:
   static constexpr int kSliceRows = 16;
 
-  RgbBands(SwsContext* sws, const AVFrame* frame, int width, int height);
+  // `crop` of `frame` into `place` of an image `width` x `height`; `sws`
+  // converts (and scales) crop to place.
+  RgbBands(SwsContext* sws, const AVFrame* frame, const Rect& crop, int width, int height, const Rect& place);
   // The next rows, top to bottom; a band of 0 rows once every row was given.
   RgbBand next();
 
  private:
   SwsContext* sws_;
   const AVFrame* frame_;
+  Rect crop_;
   int width_;
   int height_;
+  Rect place_;
   int sliceRows_;    // source rows a slice
   int capacityRows_;  // rows the band holds
   size_t stride_;      // bytes a row, padded
@@ -221,6 +248,7 @@ class Decoder {
   // it becomes true, work in progress stops with ErrorCode::Aborted at the
   // next packet or blocking read.
   Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel, StreamProbe probe = StreamProbe::Always);
+  ~Decoder();
   // Another decoder of the same input, `input` reading the same bytes, once
   // this one has planned: it shares what planning learned and reads nothing
   // to plan.
@@ -231,13 +259,20 @@ class Decoder {
   void scan();
   // Valid once scan() or plan() returned.
   const VideoInfo& info() const { return info_; }
-  size_t frameBytes() const;  // one RGB24 frame, before rotation
+  size_t frameBytes() const;  // one RGB24 output, before rotation (the geometry's size once started)
 
   // ---- sampling ---------------------------------------------------------
-  // Plans the outputs of the whole video, reading what `planning` allows.
-  // A video with more than `maxTargets` targets (0: no limit) is refused
-  // with ErrorCode::LimitExceeded before any is planned.
-  std::shared_ptr<Work> plan(SamplingMode mode, double intervalSeconds, Planning planning, int64_t maxTargets);
+  // Learns the stream's times, reading what `planning` allows: from an
+  // MP4/MOV index, its first and last GOPs (IndexPlanner); else every packet
+  // (scan). info() is then valid, and durationTicks() the exact end.
+  void prepare(Planning planning);
+  // The end of the last frame, in ticks of timeBase() since the first frame.
+  int64_t durationTicks() const;
+  AVRational timeBase() const { return stream_->time_base; }
+  // The outputs for `times` in `mode` (Timeline.h), reading what the
+  // prepared path needs: from the index where it gives the scan's plan
+  // exactly (in exact mode, where it reads less than a scan), else by a scan.
+  std::shared_ptr<Work> plan(SamplingMode mode, const std::vector<TargetTime>& times, const Window& window);
   // Opens the codec to decode segments of `work`. With one lane the codec
   // may use threads of its own; with more, the lanes are the parallelism.
   void start(std::shared_ptr<Work> work, bool codecThreads);
@@ -261,10 +296,9 @@ class Decoder {
   // ---- construction and planning ----
   Decoder(std::unique_ptr<Input> input, const std::atomic<bool>* cancel, const Decoder& first);
   void selectStream();
-  // The plan from the index, or false when it cannot be the scan's exactly
-  // (the demuxer is then back at the stream's start).
-  bool planFromIndex(SamplingMode mode, AVRational interval, int64_t maxTargets, Work& work);
-  void checkTargetCount(int64_t origin, int64_t end, AVRational interval, int64_t maxTargets) const;
+  // The plan of the prepared IndexPlanner, or false when it cannot be the
+  // scan's exactly or reads too much (the demuxer is then back at the start).
+  bool planFromIndex(SamplingMode mode, const std::vector<TargetTime>& times, const Window& window, Work& work);
   // The duration of a last frame whose duration nothing tells.
   int64_t fallbackDuration() const;
   // Throws when a stream that declares where it ends stops well short of it.
@@ -329,8 +363,12 @@ class Decoder {
   bool continueInGop(const Target& target) const;
   int64_t framePts(const AVFrame* frame) const;
   void convert(const AVFrame* frame, uint8_t* rgb, size_t capacity);
-  // The swscale context that converts `frame` to RGB24 at the video's size.
-  SwsContext* converterFor(const AVFrame* frame);
+  // The swscale context that converts the crop of `frame` to RGB24 at the
+  // size of the place it goes to, and that crop.
+  SwsContext* converterFor(const AVFrame* frame, Rect& crop);
+  // The work's geometry, with the coded size filled in where it scales nothing.
+  OutputGeometry geometry() const;
+  RgbBands bandsOf(const AVFrame* frame);
   void throwIfCancelled() const;
   // A decode call's result: throws LimitExceeded when the codec was refused
   // a frame over work_->maxPixels, else CorruptInput when `ret` < 0.
@@ -354,6 +392,10 @@ class Decoder {
   int64_t origin_ = 0;
   // Every frame's times, after a scan; null when planned from the index.
   std::shared_ptr<const Timeline> timeline_;
+
+  // Planning from the index, between prepare() and plan().
+  std::unique_ptr<PlanReader> planReader_;
+  std::unique_ptr<IndexPlanner> planner_;
 
   std::shared_ptr<Work> work_;
   size_t cursor_ = 0;      // next target of the current segment

@@ -121,11 +121,11 @@ IndexPlanner::IndexPlanner(AVStream& stream, PacketSource& packets, int64_t fall
   findEnd(fallbackDuration);
 }
 
-std::vector<Target> IndexPlanner::plan(SamplingMode mode, AVRational interval,
+std::vector<Target> IndexPlanner::plan(SamplingMode mode, const std::vector<TargetTime>& times, const Window& window,
                                        std::unordered_map<int64_t, int64_t>& seekTimes) {
   std::vector<size_t> decodedFrom;
   std::vector<Target> targets =
-      mode == SamplingMode::Exact ? planExact(interval, decodedFrom) : planKeyframes(interval, decodedFrom);
+      mode == SamplingMode::Exact ? planExact(times, decodedFrom) : planKeyframes(times, window, decodedFrom);
   // The offset is the demuxer's, one for the stream: its last correction holds for every keyframe.
   for (size_t key : decodedFrom) {
     seekTimes[keys_[key].pts] = keys_[key].dts + seekOffset_;
@@ -133,19 +133,20 @@ std::vector<Target> IndexPlanner::plan(SamplingMode mode, AVRational interval,
   return targets;
 }
 
-std::vector<Target> IndexPlanner::planKeyframes(AVRational interval, std::vector<size_t>& decodedFrom) {
+std::vector<Target> IndexPlanner::planKeyframes(const std::vector<TargetTime>& times, const Window& window,
+                                                std::vector<size_t>& decodedFrom) {
   std::vector<Target> targets;
-  for (size_t chosen : Timeline::pickKeyframes(*this, stream_.time_base, origin_, end_, interval)) {
-    const int64_t keyPts = pts(chosen);
-    const Keyframe& key = keys_[chosen];
+  for (const KeyframePick& pick : Timeline::pickKeyframes(*this, stream_.time_base, origin_, times, window)) {
+    const int64_t keyPts = pts(pick.key);
+    const Keyframe& key = keys_[pick.key];
     targets.push_back(Target{keyPts, key.entry + key.leading, Timeline::frameTime(keyPts, origin_, stream_.time_base),
-                             keyPts});
-    decodedFrom.push_back(chosen);
+                             keyPts, pick.time});
+    decodedFrom.push_back(pick.key);
   }
   return targets;
 }
 
-bool IndexPlanner::exactReadsLess(AVStream& stream, AVRational interval) {
+bool IndexPlanner::exactReadsLess(AVStream& stream, const std::vector<TargetTime>& times) {
   const int count = avformat_index_get_entries_count(&stream);
   std::vector<int64_t> dts;
   std::vector<int32_t> keys;  // decode positions
@@ -156,19 +157,20 @@ bool IndexPlanner::exactReadsLess(AVStream& stream, AVRational interval) {
       keys.push_back(i);
     }
   }
-  // Times as decode times: the plan's own are these shifted by a few frames.
-  const int64_t frameGap = count > 1 ? (dts.back() - dts.front()) / (count - 1) : 1;
-  const int64_t targets = Timeline::targetCount(dts.front(), dts.back() + frameGap, stream.time_base, interval);
-  // As many targets as frames are denser than any plan worth it (and are
-  // not counted one by one before the target limit is checked).
-  if (targets >= count) {
+  // As many targets as frames are denser than any plan worth it.
+  if (static_cast<int64_t>(times.size()) >= count) {
     return false;
   }
-  // Read in any case: the first keyframe and the last GOP.
+  // Read in any case: the first keyframe and the last GOP. Times as decode
+  // times (the plan's own are these shifted by a few frames), in order.
+  std::vector<TargetTime> sorted = times;
+  std::sort(sorted.begin(), sorted.end(), [](const TargetTime& a, const TargetTime& b) {
+    return static_cast<__int128>(a.num) * b.den < static_cast<__int128>(b.num) * a.den;
+  });
   int64_t reads = 1 + count - keys.back();
   int32_t readTo = 0;  // decode positions below it are counted
-  for (int64_t k = 0; k < targets && reads * 4 < count * 3; ++k) {
-    const int64_t latest = Timeline::latestPtsAt(k, dts.front(), stream.time_base, interval);
+  for (size_t k = 0; k < sorted.size() && reads * 4 < count * 3; ++k) {
+    const int64_t latest = Timeline::latestPtsAt(sorted[k], dts.front(), stream.time_base);
     const auto through = static_cast<int32_t>(std::upper_bound(dts.begin(), dts.end(), latest) - dts.begin()) - 1;
     const auto key = std::upper_bound(keys.begin(), keys.end(), through) - 1;
     const int32_t from = std::max(readTo, *key);
@@ -180,9 +182,8 @@ bool IndexPlanner::exactReadsLess(AVStream& stream, AVRational interval) {
   return reads * 4 < static_cast<int64_t>(count) * 3;
 }
 
-std::vector<Target> IndexPlanner::planExact(AVRational interval, std::vector<size_t>& decodedFrom) {
+std::vector<Target> IndexPlanner::planExact(const std::vector<TargetTime>& times, std::vector<size_t>& decodedFrom) {
   const AVRational timeBase = stream_.time_base;
-  const int64_t count = Timeline::targetCount(origin_, end_, timeBase, interval);
   std::vector<Target> targets;
   std::vector<Shown> frames;  // read from keyframe `key` on, decode order
   size_t key = keys_.size();
@@ -195,8 +196,8 @@ std::vector<Target> IndexPlanner::planExact(AVRational interval, std::vector<siz
       read(key, through, &frames);
     }
   };
-  for (int64_t k = 0; k < count; ++k) {
-    const int64_t latest = Timeline::latestPtsAt(k, origin_, timeBase, interval);
+  for (size_t k = 0; k < times.size(); ++k) {
+    const int64_t latest = Timeline::latestPtsAt(times[k], origin_, timeBase);
     // The last frame with dts <= latest, and the last keyframe up to it.
     const auto through = static_cast<int32_t>(std::upper_bound(dts_.begin(), dts_.end(), latest) - dts_.begin()) - 1;
     auto candidate = std::upper_bound(keys_.begin(), keys_.end(), latest,
@@ -227,6 +228,7 @@ std::vector<Target> IndexPlanner::planExact(AVRational interval, std::vector<siz
       readGopThrough(through);
     }
     targets.push_back(exactTarget(key, frames, latest));
+    targets.back().time = static_cast<int32_t>(k);
   }
   return targets;
 }

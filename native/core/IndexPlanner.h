@@ -83,12 +83,12 @@ class IndexPlanner : private KeyframeSource {
 
   // Why the index alone rules planning from it out, or "" when it does not.
   static std::string refusal(const AVFormatContext& format, AVStream& stream);
-  // Whether an exact-mode plan would read less than three quarters of the
-  // stream's packets, as the index predicts from decode times: the frames
-  // from each target's keyframe to the target, the first keyframe and the
-  // last GOP. A denser plan reads the stream once by a scan instead, which
-  // learns every keyframe too.
-  static bool exactReadsLess(AVStream& stream, AVRational interval);
+  // Whether an exact-mode plan of `times` would read less than three
+  // quarters of the stream's packets, as the index predicts from decode
+  // times: the frames from each target's keyframe to the target, the first
+  // keyframe and the last GOP. A denser plan reads the stream once by a
+  // scan instead, which learns every keyframe too.
+  static bool exactReadsLess(AVStream& stream, const std::vector<TargetTime>& times);
 
   // Reads what fixes the origin and the end, starting where the demuxer was
   // just opened. `fallbackDuration` as in Timeline::finish.
@@ -101,7 +101,8 @@ class IndexPlanner : private KeyframeSource {
   // The plan Timeline::plan would make after a scan; `seekTimes` gets, for
   // the pts of each keyframe decoded from, a timestamp that
   // PacketSource::seek lands on it with.
-  std::vector<Target> plan(SamplingMode mode, AVRational interval, std::unordered_map<int64_t, int64_t>& seekTimes);
+  std::vector<Target> plan(SamplingMode mode, const std::vector<TargetTime>& times, const Window& window,
+                           std::unordered_map<int64_t, int64_t>& seekTimes);
 
  private:
   struct Keyframe {
@@ -118,8 +119,9 @@ class IndexPlanner : private KeyframeSource {
   };
 
   // Each appends the keyframes its targets are decoded from to `decodedFrom`.
-  std::vector<Target> planKeyframes(AVRational interval, std::vector<size_t>& decodedFrom);
-  std::vector<Target> planExact(AVRational interval, std::vector<size_t>& decodedFrom);
+  std::vector<Target> planKeyframes(const std::vector<TargetTime>& times, const Window& window,
+                                    std::vector<size_t>& decodedFrom);
+  std::vector<Target> planExact(const std::vector<TargetTime>& times, std::vector<size_t>& decodedFrom);
   // The target showing the frame of greatest pts <= `latest` among `frames`,
   // read in decode order from keyframe `key` on (see the header comment).
   Target exactTarget(size_t key, const std::vector<Shown>& frames, int64_t latest) const;

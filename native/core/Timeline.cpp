@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <unordered_set>
 
 #include "Error.h"
 
@@ -16,17 +17,22 @@ namespace {
 
 using Wide = __int128;
 
-// Times are compared exactly: both sides scaled to the common denominator
-// time_base.den * interval.den.
-struct Scale {
-  Wide ptsFactor;     // ticks -> common units
-  Wide targetFactor;  // k -> common units
+// A target in the stream's ticks since the origin: floor(t / time_base), and
+// whether that is t exactly. Targets are >= 0, so truncation is the floor.
+struct Ticks {
+  Wide floor;
+  bool whole;
 };
 
-Scale commonScale(AVRational timeBase, AVRational interval) {
-  return Scale{static_cast<Wide>(timeBase.num) * interval.den,
-               static_cast<Wide>(interval.num) * timeBase.den};
+Ticks ticksOf(Wide num, int64_t den, AVRational timeBase) {
+  const Wide n = num * timeBase.den;
+  const Wide d = static_cast<Wide>(den) * timeBase.num;
+  return Ticks{n / d, n % d == 0};
 }
+
+// Whether `ticks` since the origin is at or before `t`, and before it.
+bool atOrBefore(Wide ticks, const Ticks& t) { return ticks <= t.floor; }
+bool before(Wide ticks, const Ticks& t) { return ticks < t.floor || (ticks == t.floor && !t.whole); }
 
 }  // namespace
 
@@ -209,28 +215,22 @@ Target Timeline::targetFor(int32_t index) const {
   return Target{pts, index, frameTime(pts, origin(), timeBase_), key_[index] ? packetTimes_[index] : decodeStartFor(pts)};
 }
 
-std::vector<Target> Timeline::plan(SamplingMode mode, AVRational interval) const {
-  const Scale scale = commonScale(timeBase_, interval);
-  auto relative = [&](size_t i) { return static_cast<Wide>(pts_[i] - origin()) * scale.ptsFactor; };
-  const Wide end = static_cast<Wide>(end_ - origin()) * scale.ptsFactor;
-
+std::vector<Target> Timeline::plan(SamplingMode mode, const std::vector<TargetTime>& times, const Window& window) const {
   std::vector<Target> targets;
   switch (mode) {
-    case SamplingMode::Exact: {
-      size_t i = 0;
-      for (Wide k = 0; k * scale.targetFactor < end; ++k) {
-        const Wide t = k * scale.targetFactor;
-        while (i + 1 < pts_.size() && relative(i + 1) <= t) {
-          ++i;
-        }
-        targets.push_back(targetFor(static_cast<int32_t>(i)));
+    case SamplingMode::Exact:
+      for (size_t k = 0; k < times.size(); ++k) {
+        // A target is >= 0: the first frame, at the origin, is shown by then.
+        const auto shown = std::upper_bound(pts_.begin(), pts_.end(), latestPtsAt(times[k], origin(), timeBase_));
+        targets.push_back(targetFor(static_cast<int32_t>(std::max<ptrdiff_t>(shown - pts_.begin() - 1, 0))));
+        targets.back().time = static_cast<int32_t>(k);
       }
       return targets;
-    }
     case SamplingMode::Keyframe: {
       DisplayedKeyframes keys(*this);
-      for (size_t chosen : pickKeyframes(keys, timeBase_, origin(), end_, interval)) {
-        targets.push_back(targetFor(keys.frameIndex(chosen)));
+      for (const KeyframePick& pick : pickKeyframes(keys, timeBase_, origin(), times, window)) {
+        targets.push_back(targetFor(keys.frameIndex(pick.key)));
+        targets.back().time = pick.time;
       }
       return targets;
     }
@@ -238,50 +238,41 @@ std::vector<Target> Timeline::plan(SamplingMode mode, AVRational interval) const
   throw Error(ErrorCode::Internal, "unknown sampling mode");
 }
 
-int64_t Timeline::targetCount(int64_t origin, int64_t end, AVRational timeBase, AVRational interval) {
-  const Scale scale = commonScale(timeBase, interval);
-  const Wide span = static_cast<Wide>(end - origin) * scale.ptsFactor;
-  if (span <= 0) {
-    return 0;
-  }
-  // k * targetFactor < span for k = 0 .. ceil(span / targetFactor) - 1.
-  const Wide count = (span + scale.targetFactor - 1) / scale.targetFactor;
-  return count > static_cast<Wide>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(count);
+int64_t Timeline::latestPtsAt(const TargetTime& t, int64_t origin, AVRational timeBase) {
+  const Wide latest = static_cast<Wide>(origin) + ticksOf(t.num, t.den, timeBase).floor;
+  return latest > INT64_MAX ? INT64_MAX : static_cast<int64_t>(latest);
 }
 
-int64_t Timeline::latestPtsAt(int64_t k, int64_t origin, AVRational timeBase, AVRational interval) {
-  const Scale scale = commonScale(timeBase, interval);
-  // (pts - origin) * ptsFactor <= k * targetFactor, with ptsFactor > 0.
-  return origin + static_cast<int64_t>(static_cast<Wide>(k) * scale.targetFactor / scale.ptsFactor);
-}
-
-std::vector<size_t> Timeline::pickKeyframes(KeyframeSource& keys, AVRational timeBase, int64_t origin, int64_t end,
-                                            AVRational interval) {
+std::vector<KeyframePick> Timeline::pickKeyframes(KeyframeSource& keys, AVRational timeBase, int64_t origin,
+                                            const std::vector<TargetTime>& times, const Window& window) {
   if (keys.size() == 0) {
     throw Error(ErrorCode::CorruptInput, "the video stream has no keyframes");
   }
-  const Scale scale = commonScale(timeBase, interval);
-  auto relative = [&](int64_t pts) { return static_cast<Wide>(pts - origin) * scale.ptsFactor; };
-  const Wide span = relative(end);
-
-  std::vector<size_t> chosen;
-  for (Wide k = 0; k * scale.targetFactor < span; ++k) {
-    const Wide t = k * scale.targetFactor;
+  const Ticks windowStart = ticksOf(window.start.num, window.start.den, timeBase);
+  const Ticks windowEnd = ticksOf(window.end.num, window.end.den, timeBase);
+  auto inWindow = [&](size_t i) {
+    const Wide ticks = static_cast<Wide>(keys.pts(i)) - origin;
+    return !window.bounded || (!before(ticks, windowStart) && before(ticks, windowEnd));
+  };
+  std::vector<KeyframePick> chosen;
+  std::unordered_set<size_t> taken;
+  for (size_t k = 0; k < times.size(); ++k) {
+    const TargetTime& t = times[k];
+    const Ticks at = ticksOf(t.num, t.den, timeBase);
     // `after`, the first keyframe shown after t: every keyframe whose lower
     // bound is past t is, and of the others the last ones may be too.
-    size_t after = 0;
     size_t lo = 0;
     size_t hi = keys.size();
     while (lo < hi) {
       const size_t mid = lo + (hi - lo) / 2;
-      if (relative(keys.lowerBound(mid)) <= t) {
+      if (atOrBefore(static_cast<Wide>(keys.lowerBound(mid)) - origin, at)) {
         lo = mid + 1;
       } else {
         hi = mid;
       }
     }
-    after = lo;
-    while (after > 0 && relative(keys.pts(after - 1)) > t) {
+    size_t after = lo;
+    while (after > 0 && !atOrBefore(static_cast<Wide>(keys.pts(after - 1)) - origin, at)) {
       --after;
     }
     size_t pick;
@@ -289,15 +280,22 @@ std::vector<size_t> Timeline::pickKeyframes(KeyframeSource& keys, AVRational tim
       pick = 0;
     } else if (after == keys.size()) {
       pick = after - 1;
+    } else if (inWindow(after - 1) != inWindow(after)) {
+      // The one shown in the window, where the other is not.
+      pick = inWindow(after - 1) ? after - 1 : after;
     } else {
-      // The earlier keyframe on a tie. The later one's lower bound often
-      // settles it without reading that keyframe.
-      const Wide before = t - relative(keys.pts(after - 1));
-      const bool earlier = before <= relative(keys.lowerBound(after)) - t || before <= relative(keys.pts(after)) - t;
-      pick = earlier ? after - 1 : after;
+      // The nearer, the earlier on a tie: t - rel(a) <= rel(b) - t, that is
+      // 2t <= rel(a) + rel(b). The later one's lower bound often settles it
+      // without reading that keyframe.
+      const Ticks twice = ticksOf(2 * static_cast<Wide>(t.num), t.den, timeBase);
+      auto nearerEarlier = [&](int64_t laterPts) {
+        const Wide sum = static_cast<Wide>(keys.pts(after - 1)) - origin + (static_cast<Wide>(laterPts) - origin);
+        return twice.floor < sum || (twice.floor == sum && twice.whole);
+      };
+      pick = nearerEarlier(keys.lowerBound(after)) || nearerEarlier(keys.pts(after)) ? after - 1 : after;
     }
-    if (chosen.empty() || chosen.back() != pick) {
-      chosen.push_back(pick);
+    if (taken.insert(pick).second) {
+      chosen.push_back(KeyframePick{pick, static_cast<int32_t>(k)});
     }
   }
   return chosen;

@@ -8,13 +8,17 @@
 //   frame_index(i)  = i, the position in display order
 //   frame i is shown from pts[i] until pts[i + 1]; the last frame for its
 //   own duration, so the video ends at end = pts[n-1] + duration[n-1].
-//   targets         t_k = k * interval for k = 0, 1, ... while t_k < end - origin
+//   targets         times t (seconds since the origin, exact rationals),
+//                   which the caller's sampling rule gives (src/engine/sampling.ts:
+//                   an interval, a count or chosen times, in a window)
 //
 // The two sampling modes pick one frame per target:
-//   Exact     the last frame with frame_time <= t_k (one output per target;
+//   Exact     the last frame with frame_time <= t (one output per target;
 //             one frame may answer two targets of a variable-rate video)
-//   Keyframe  the keyframe nearest to t_k, the earlier one on a tie; each
-//             keyframe is output once, so near targets may share one output
+//   Keyframe  the keyframe nearest to t, the earlier one on a tie, among
+//             the keyframes shown in the window where it holds any, else
+//             among all; each keyframe is output once (at its first
+//             target), so near targets may share one output
 //
 // To decode frame i, decoding starts at the last keyframe whose pts <= pts[i]
 // (decodeStartFor). For an open GOP this is right too: the leading frames of
@@ -59,12 +63,33 @@ namespace vsnap {
 
 enum class SamplingMode { Exact, Keyframe };
 
+// A target: seconds since the origin, num / den exactly (num >= 0, den > 0).
+struct TargetTime {
+  int64_t num = 0;
+  int64_t den = 1;
+};
+
+// Where keyframe mode prefers its keyframes: shown in [start, end).
+struct Window {
+  TargetTime start;
+  TargetTime end;
+  bool bounded = false;  // false: every keyframe is in the window
+};
+
 // One planned output.
 struct Target {
   int64_t pts;          // the frame's pts, stream time base
   int32_t frameIndex;   // display index
   double frameTime;     // seconds since origin, rounded to the millisecond
   int64_t startKeyPts;  // packet time of the keyframe to decode from; kStreamStart when none
+  int32_t time = 0;     // the target time it answers (the first, in keyframe mode), as a position in the plan's times
+};
+
+// A keyframe that keyframe mode chose, as a position among the keyframes,
+// and the first target time that chose it.
+struct KeyframePick {
+  size_t key;
+  int32_t time;
 };
 
 // The displayed keyframes of a stream in display order, as the keyframe rule
@@ -145,21 +170,18 @@ class Timeline {
   // decides which time a frame comes out with, so decoding must send every
   // packet and drain only at the end.
   bool timedByDecoderOutput() const { return timedByDecoderOutput_; }
-  std::vector<Target> plan(SamplingMode mode, AVRational interval) const;
+  std::vector<Target> plan(SamplingMode mode, const std::vector<TargetTime>& times, const Window& window) const;
 
   // ---- the rule, for streams known in part --------------------------------
   // frame_time of the frame at `pts`: seconds since origin, to the millisecond.
   static double frameTime(int64_t pts, int64_t origin, AVRational timeBase);
-  // How many targets t_k = k * interval a stream from `origin` to `end` has
-  // (saturating at INT64_MAX); plans loop over every one of them.
-  static int64_t targetCount(int64_t origin, int64_t end, AVRational timeBase, AVRational interval);
-  // The latest pts at or before target t_k: a frame is shown at t_k exactly
+  // The latest pts at or before target `t`: a frame is shown at t exactly
   // when its pts is at most this (times are ticks, targets rationals).
-  static int64_t latestPtsAt(int64_t k, int64_t origin, AVRational timeBase, AVRational interval);
+  static int64_t latestPtsAt(const TargetTime& t, int64_t origin, AVRational timeBase);
   // Keyframe mode: the keyframe chosen for each target, as positions in
-  // `keys`, consecutive repeats dropped.
-  static std::vector<size_t> pickKeyframes(KeyframeSource& keys, AVRational timeBase, int64_t origin, int64_t end,
-                                           AVRational interval);
+  // `keys`, each keyframe once, in the order of the targets that first chose it.
+  static std::vector<KeyframePick> pickKeyframes(KeyframeSource& keys, AVRational timeBase, int64_t origin,
+                                           const std::vector<TargetTime>& times, const Window& window);
 
  private:
   class DisplayedKeyframes;

@@ -45,7 +45,7 @@ constexpr double kInterval = 0.5;
 constexpr double kSparseInterval = 2;
 // The library's default limits (src/limits.ts): a plan of more targets is
 // refused, and a frame of more pixels is never allocated.
-constexpr int64_t kMaxTargets = 100000;
+constexpr size_t kMaxTargets = 100000;
 constexpr int64_t kMaxPixels = 8192 * 8192;
 
 enum class Output { Rgb, Jpeg };
@@ -69,13 +69,27 @@ bool nextOutput(vsnap::Decoder& decoder, Output output, std::vector<uint8_t>& rg
   return true;
 }
 
+// Targets every `interval` seconds, as src/engine/sampling.ts makes them,
+// kMaxTargets at most: t_k = k * interval (milliseconds) while t_k < the end.
+std::vector<vsnap::TargetTime> intervalTargets(const vsnap::Decoder& decoder, double interval) {
+  const AVRational timeBase = decoder.timeBase();
+  const __int128 end = static_cast<__int128>(decoder.durationTicks()) * timeBase.num * 1000;  // ms * timeBase.den
+  const auto step = static_cast<int64_t>(interval * 1000);
+  std::vector<vsnap::TargetTime> times;
+  for (int64_t ms = 0; static_cast<__int128>(ms) * timeBase.den < end && times.size() < kMaxTargets; ms += step) {
+    times.push_back(vsnap::TargetTime{ms, 1000});
+  }
+  return times;
+}
+
 void extract(const uint8_t* data, size_t size, vsnap::SamplingMode mode, vsnap::Planning planning, Output output,
              double interval = kInterval, int lanes = 1) {
   const std::atomic<bool> cancel{false};
   try {
     vsnap::Decoder first(std::make_unique<vsnap::MemoryInput>(data, size), &cancel,
                          vsnap::StreamProbe::WhereHeaderFallsShort);
-    std::shared_ptr<vsnap::Work> work = first.plan(mode, interval, planning, kMaxTargets);
+    first.prepare(planning);
+    std::shared_ptr<vsnap::Work> work = first.plan(mode, intervalTargets(first, interval), vsnap::Window{});
     work->maxPixels = kMaxPixels;
     std::vector<vsnap::Decoder*> decoders{&first};
     std::vector<std::unique_ptr<vsnap::Decoder>> others;

@@ -1,5 +1,5 @@
 /**
- * One raw RGB24 frame in, one JPEG or PNG out, with sharp. Loading this
+ * One raw RGB24 frame in, one JPEG, PNG, WebP or upright raw image out, with sharp. Loading this
  * module loads sharp (through require(): its CommonJS build loads in about
  * half the time of its ES modules, which Node's ESM loader translates one by
  * one) and sets libvips, which is one per process whichever thread loads it:
@@ -30,9 +30,14 @@ export async function encodeImage(task: EncodeTask): Promise<Buffer> {
     raw: { width: task.width, height: task.height, channels: 3 },
   });
   if (task.rotation !== 0) image = image.rotate(task.rotation);
-  image =
-    task.format === 'jpg'
-      ? image.jpeg({ quality: task.quality, optimiseCoding: false })
-      : image.png({ compressionLevel: task.compression });
-  return image.toBuffer();
+  switch (task.format) {
+    case 'jpg':
+      return image.jpeg({ quality: task.quality, optimiseCoding: false }).toBuffer();
+    case 'png':
+      return image.png({ compressionLevel: task.compression }).toBuffer();
+    case 'webp':
+      return image.webp({ quality: task.quality }).toBuffer();
+    case 'raw':
+      return image.raw().toBuffer();
+  }
 }

@@ -5,6 +5,7 @@
  */
 
 import { internal, type VsnapError } from '../errors.js';
+import type { ImageFormat } from '../options.js';
 
 export interface EncodeTask {
   /** Packed RGB24, width * height * 3 bytes, before rotation. */
@@ -13,8 +14,9 @@ export interface EncodeTask {
   height: number;
   /** Clockwise degrees: 0, 90, 180 or 270. */
   rotation: number;
-  format: 'jpg' | 'png';
-  /** JPEG quality 1..100, used for 'jpg'. */
+  /** 'raw': the upright pixels, packed RGB24. */
+  format: ImageFormat;
+  /** Quality 1..100, used for 'jpg' and 'webp'. */
   quality: number;
   /** PNG compression level 0..9, used for 'png'. */
   compression: number;

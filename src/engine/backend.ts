@@ -13,6 +13,8 @@ import type {
   NativeInput,
   NativeJpegFrame,
   NativeOpenResult,
+  NativePlanRequest,
+  NativePlanResult,
   NativeVideoInfo,
 } from './binding.js';
 import type { EncodeTask } from '../encode/task.js';
@@ -29,11 +31,12 @@ export type BackendInput = NativeInput;
 export type ExtractorOptions = ConstructorParameters<NativeBinding['Extractor']>[1];
 
 /**
- * One pass over one input: open once, then on each lane (0 .. lanes-1, as
- * open() says) `next` until it gives null, then close.
+ * One pass over one input: open once, plan once, then on each lane
+ * (0 .. lanes-1, as plan() says) `next` until it gives null, then close.
  */
 export interface Extractor {
   open(): Promise<NativeOpenResult>;
+  plan(request: NativePlanRequest): Promise<NativePlanResult>;
   /** Fills `dest` (frameBytes long); it must not be touched until this settles. One call per lane at a time. */
   next(lane: number, dest: ArrayBuffer): Promise<NativeFrame | null>;
   /**

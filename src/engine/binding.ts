@@ -102,6 +102,8 @@ export const noDecodeStats: Readonly<NativeDecodeStats> = Object.freeze({
 export interface NativeFrame {
   /** Position of this output in the plan, 0, 1, ... */
   outputIndex: number;
+  /** The target time it answers, as a position in the plan's targets (the first of them, in keyframe mode). */
+  targetIndex: number;
   frameIndex: number;
   frameTime: number;
   width: number;
@@ -112,7 +114,29 @@ export interface NativeJpegFrame extends NativeFrame {
   data: Buffer;
 }
 
+/** What open() learns: the video, and its exact end (ticks since the first frame of timeBase seconds). */
 export interface NativeOpenResult {
+  info: NativePlannedInfo;
+  durationTicks: number;
+  timeBase: [number, number];
+}
+
+/**
+ * What plan() takes: the targets, seconds since the first frame as
+ * numerator, denominator pairs (src/engine/sampling.ts); the window keyframe
+ * mode prefers, [start, end) as two pairs; and the image each output
+ * becomes, in the coded orientation (src/engine/geometry.ts; the coded size
+ * when left out).
+ */
+export interface NativePlanRequest {
+  mode: 'exact' | 'keyframe';
+  targets: BigInt64Array;
+  window?: BigInt64Array;
+  geometry?: { width: number; height: number; crop: readonly number[]; place: readonly number[] };
+}
+
+export interface NativePlanResult {
+  /** The video as the plan knows it: open()'s, completed where the plan scanned the stream. */
   info: NativePlannedInfo;
   /** Number of outputs the plan holds. */
   outputCount: number;
@@ -127,8 +151,10 @@ export interface NativeOpenResult {
 }
 
 export interface NativeExtractor {
-  /** Opens the input, learns the stream's times (a scan, or the index) and plans the outputs. Call once. */
+  /** Opens the input and learns the stream's times (a scan, or the index). Call once. */
   open(): Promise<NativeOpenResult>;
+  /** Plans the outputs (after open(), once) and opens the lanes. */
+  plan(request: NativePlanRequest): Promise<NativePlanResult>;
   /**
    * Decodes the next output of `lane` into `dest` (at least frameBytes long)
    * and resolves with its metadata, or null when the lane gave all of its
@@ -151,7 +177,7 @@ export interface NativeExtractor {
 }
 
 /** The contract version this file describes; the module reports its own in versions().binding. */
-export const bindingVersion = 11;
+export const bindingVersion = 12;
 
 export interface NativeBinding {
   versions(): { binding: number; avformat: string; avcodec: string; swscale: string };
@@ -169,18 +195,14 @@ export interface NativeBinding {
     input: NativeInput,
     /**
      * `scan: true` plans from a scan even where the index would do; only
-     * tests that compare the two ways set it. A video with more than
-     * `maxTargets` targets is refused with VSNAP_LIMIT_EXCEEDED before
-     * any is planned; a frame of more than `maxPixels` pixels is never
-     * allocated, and decoding it rejects with VSNAP_LIMIT_EXCEEDED, whatever
-     * size the container declares (no limit when left out).
+     * tests that compare the two ways set it. A frame of more than
+     * `maxPixels` pixels is never allocated, and decoding it rejects with
+     * VSNAP_LIMIT_EXCEEDED, whatever size the container declares (no limit
+     * when left out).
      */
     options: {
-      mode: 'exact' | 'keyframe';
-      interval: number;
       lanes?: number;
       scan?: boolean;
-      maxTargets?: number;
       maxPixels?: number;
     },
   ) => NativeExtractor;

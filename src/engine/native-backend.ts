@@ -14,6 +14,8 @@ import type {
   NativeFrame,
   NativeJpegFrame,
   NativeOpenResult,
+  NativePlanRequest,
+  NativePlanResult,
 } from './binding.js';
 
 export function createNativeBackend(binding: NativeBinding): Backend {
@@ -46,6 +48,10 @@ class NativeExtractorAdapter implements Extractor {
 
   open(): Promise<NativeOpenResult> {
     return callAsync(() => this.#native.open());
+  }
+
+  plan(request: NativePlanRequest): Promise<NativePlanResult> {
+    return callAsync(() => this.#native.plan(request));
   }
 
   next(lane: number, dest: ArrayBuffer): Promise<NativeFrame | null> {

@@ -18,21 +18,25 @@
  *
  * Only a run that iteration has started releases itself: a caller that calls
  * `plan()` and never iterates should abort the run's signal instead.
+ *
+ * A sprite run (options.sprite) yields sheets instead: its outputs, upright
+ * raw cells, are laid into sheets (sprites.ts), and each sheet is one
+ * snapshot, with its `cells`.
  */
 
 import { availableParallelism } from 'node:os';
 
-import { nativeEncoder, sharpEncoders, type Encoder, type EncoderChoice, type EncoderName } from '../encode/encoders.js';
+import { type Encoder, type EncoderName } from '../encode/encoders.js';
 import { encodeThreads } from '../encode/pool.js';
-import { aborted, invalidOption, runAlreadyIterated } from '../errors.js';
-import { checkInputLimits } from '../limits.js';
+import { aborted, runAlreadyIterated } from '../errors.js';
 import type { ImageFormat, ResolvedSnapshotOptions } from '../options.js';
 import { raceAbort } from './abort.js';
-import type { Backend, BackendInput, Extractor } from './backend.js';
+import type { BackendInput, Extractor } from './backend.js';
 import { noDecodeStats, type NativeDecodeStats, type NativeFrame } from './binding.js';
-import { loadBackend } from './loader.js';
+import { openRun, type OpenedRun } from './open-run.js';
 import { OutputMerger } from './output-merger.js';
-import { rotatedSize, toVideoInfo, type PlannedVideoInfo } from './video-info.js';
+import { SpriteSheets, type SpriteCell, type SpriteSheet } from './sprites.js';
+import { rotatedSize, type PlannedVideoInfo } from './video-info.js';
 
 export interface Snapshot {
   /** Position in the plan, 0, 1, ... */
@@ -41,20 +45,30 @@ export interface Snapshot {
   frameIndex: number;
   /** Seconds since the first displayed frame. */
   frameTime: number;
-  /** Size of the encoded image, after rotation. */
+  /** Seconds of the target time it answers (the first of them, in keyframe mode). */
+  targetTime: number;
+  /** Size of the image, upright. */
   width: number;
   height: number;
   format: ImageFormat;
+  /** The encoded image; for format 'raw', packed RGB24 rows of `stride` bytes. */
   data: Buffer;
+  /** Bytes from one row to the next, for format 'raw' (width * 3). */
+  stride?: number;
+  /** A sprite run's sheet: the outputs in it, where each is. The sheet's outputIndex is its position among the sheets. */
+  cells?: SpriteCell[];
 }
 
 export type DecodeStats = NativeDecodeStats;
 
 export interface SnapshotPlan {
   info: PlannedVideoInfo;
+  /** The outputs planned (the cells, in a sprite run). */
   outputCount: number;
   /** Where the images are encoded: SnapshotOptions.encoder, with 'auto' resolved. */
   encoder: EncoderName;
+  /** Seconds where the planned times end: the window's end, or the video's. */
+  end: number;
 }
 
 /** How much runs in parallel; the defaults suit a machine given to one run. */
@@ -63,13 +77,6 @@ export interface PipelineTuning {
   lanes?: number;
   /** Raw frames alive at most. Default: what fits in 96 MiB, at least encode threads + lanes. */
   maxInFlight?: number;
-}
-
-interface OpenedInput extends Omit<SnapshotPlan, 'encoder'> {
-  extractor: Extractor;
-  encoder: Encoder;
-  frameBytes: number;
-  lanes: number;
 }
 
 const ignore = (): void => {};
@@ -86,7 +93,7 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
   readonly #options: ResolvedSnapshotOptions;
   readonly #lanes: number;
   readonly #maxInFlight: number | undefined;
-  #opening: Promise<OpenedInput> | undefined;
+  #opening: Promise<OpenedRun> | undefined;
   #extractor: Extractor | undefined;
   #merger: OutputMerger<Promise<Snapshot>> | undefined;
   #finalStats: DecodeStats | undefined;
@@ -113,7 +120,7 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
 
   /** Resolves once the input is opened and its outputs are planned. */
   plan(): Promise<SnapshotPlan> {
-    return this.#open().then(({ info, outputCount, encoder }) => ({ info, outputCount, encoder: encoder.name }));
+    return this.#open().then(({ info, outputCount, encoder, end }) => ({ info, outputCount, encoder: encoder.name, end }));
   }
 
   /** The decode statistics so far; final once the run has ended. */
@@ -140,14 +147,23 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
       // lanes could not start until it was done (20 ms of a 0.27 s
       // `vsnap extract` at 4K).
       opened.encoder.start();
+      opened.sheetEncoder?.start();
+      const sheets = this.#spriteSheets(opened);
       try {
         for (;;) {
           const taken = await raceAbort(merger.take(), signal);
-          if (taken.done) return;
+          if (taken.done) break;
           const snapshot = await raceAbort(taken.item, signal);
           merger.release(taken.lane);
-          yield snapshot;
+          if (sheets === undefined) {
+            yield snapshot;
+            continue;
+          }
+          const sheet = await raceAbort(sheets.add(snapshot, snapshot.data), signal);
+          if (sheet !== undefined) yield sheetSnapshot(sheet, opened);
         }
+        const last = sheets === undefined ? undefined : await raceAbort(sheets.finish(), signal);
+        if (last !== undefined) yield sheetSnapshot(last, opened);
       } finally {
         this.#finish();
         await Promise.all(decoding);
@@ -157,36 +173,20 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
     }
   }
 
-  #open(): Promise<OpenedInput> {
+  #open(): Promise<OpenedRun> {
     this.#opening ??= this.#openInput();
     return this.#opening;
   }
 
-  async #openInput(): Promise<OpenedInput> {
-    const { signal, mode, interval, backend: choice, limits } = this.#options;
+  async #openInput(): Promise<OpenedRun> {
+    const { signal } = this.#options;
     if (signal?.aborted === true) throw aborted(undefined, signal.reason);
     try {
-      const backend = loadBackend(choice);
-      const encoder = chooseEncoder(this.#options.encoder, this.#options.format, backend);
-      const extractor = backend.createExtractor(this.#input, {
-        mode,
-        interval,
-        lanes: this.#lanes,
-        maxTargets: limits.maxTargets,
-        maxPixels: limits.maxPixels,
+      const opened = await openRun(this.#input, this.#options, this.#lanes, (extractor) => {
+        this.#extractor = extractor;
+        signal?.addEventListener('abort', this.#onAbort, { once: true });
       });
-      this.#extractor = extractor;
-      signal?.addEventListener('abort', this.#onAbort, { once: true });
-      const opened = await raceAbort(extractor.open(), signal);
-      checkInputLimits(opened.info, limits);
-      return {
-        extractor,
-        encoder,
-        info: toVideoInfo(opened.info, backend.name),
-        outputCount: opened.outputCount,
-        frameBytes: opened.frameBytes,
-        lanes: opened.lanes,
-      };
+      return opened;
     } catch (error) {
       this.#finish();
       throw error;
@@ -198,23 +198,22 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
    * never rejects: its end, or its failure, goes to the merger. Closing the
    * extractor makes a pending `next()` reject, which ends it.
    */
-  async #decodeLane(lane: number, opened: OpenedInput, merger: OutputMerger<Promise<Snapshot>>): Promise<void> {
+  async #decodeLane(lane: number, opened: OpenedRun, merger: OutputMerger<Promise<Snapshot>>): Promise<void> {
     try {
       const { extractor, encoder } = opened;
-      const rotation = opened.info.rotation;
       // The native encoder takes the frame where it was decoded, band by band (binding.ts).
       const nextJpeg = encoder.name === 'native' ? extractor.nextJpeg?.bind(extractor) : undefined;
       while (await merger.acquire(lane)) {
         if (nextJpeg !== undefined) {
           const encoded = await nextJpeg(lane, this.#options.quality);
           if (encoded === null) break;
-          merger.put(lane, encoded.outputIndex, Promise.resolve(this.#snapshot(encoded, encoded.data, rotation)));
+          merger.put(lane, encoded.outputIndex, Promise.resolve(this.#snapshot(encoded, encoded.data, opened)));
           continue;
         }
         const frame = this.#spareFrames.pop() ?? new ArrayBuffer(opened.frameBytes);
         const decoded = await extractor.next(lane, frame);
         if (decoded === null) break;
-        const snapshot = this.#encode(encoder, frame, decoded, rotation);
+        const snapshot = this.#encode(encoder, frame, decoded, opened);
         // The consumer awaits it in turn; until then a failure must not count as unhandled.
         snapshot.catch(ignore);
         merger.put(lane, decoded.outputIndex, snapshot);
@@ -225,33 +224,55 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
     }
   }
 
-  async #encode(encoder: Encoder, frame: ArrayBuffer, decoded: NativeFrame, rotation: number): Promise<Snapshot> {
-    const { format, quality, compression } = this.#options;
+  async #encode(encoder: Encoder, frame: ArrayBuffer, decoded: NativeFrame, opened: OpenedRun): Promise<Snapshot> {
+    const { quality, compression } = this.#options;
+    const format = this.#outputFormat();
+    if (format === 'raw' && opened.info.rotation === 0) {
+      // The decoded frame is the image: handed over as it is, and never decoded into again.
+      return this.#snapshot(decoded, Buffer.from(frame, 0, decoded.width * decoded.height * 3), opened);
+    }
     const data = await encoder.encode({
       frame,
       width: decoded.width,
       height: decoded.height,
-      rotation,
+      rotation: opened.info.rotation,
       format,
       quality,
       compression,
     });
     // Encoded on this process's threads, the frame is free again; moved to an encode worker, it is detached (empty).
     if (frame.byteLength > 0 && !this.#finished) this.#spareFrames.push(frame);
-    return this.#snapshot(decoded, data, rotation);
+    return this.#snapshot(decoded, data, opened);
   }
 
-  #snapshot(decoded: NativeFrame, data: Buffer, rotation: number): Snapshot {
-    const [width, height] = rotatedSize(decoded.width, decoded.height, rotation);
+  #snapshot(decoded: NativeFrame, data: Buffer, opened: OpenedRun): Snapshot {
+    const [width, height] = rotatedSize(decoded.width, decoded.height, opened.info.rotation);
+    const format = this.#outputFormat();
     return {
       outputIndex: decoded.outputIndex,
       frameIndex: decoded.frameIndex,
       frameTime: decoded.frameTime,
+      targetTime: opened.targetTimes[decoded.targetIndex],
       width,
       height,
-      format: this.#options.format,
+      format,
       data,
+      ...(format === 'raw' ? { stride: width * 3 } : {}),
     };
+  }
+
+  /** What each output is encoded as: the run's format, or raw cells for a sprite's sheets. */
+  #outputFormat(): ImageFormat {
+    return this.#options.sprite === undefined ? this.#options.format : 'raw';
+  }
+
+  #spriteSheets(opened: OpenedRun): SpriteSheets | undefined {
+    const { sprite, format, quality, compression } = this.#options;
+    const encoder = opened.sheetEncoder;
+    if (sprite === undefined || encoder === undefined) return undefined;
+    return new SpriteSheets(sprite, opened.width, opened.height, format, (frame, width, height) =>
+      encoder.encode({ frame, width, height, rotation: 0, format, quality, compression }),
+    );
   }
 
   /** Ends the run: keeps the final stats and closes the extractor. Idempotent. */
@@ -270,17 +291,18 @@ export class SnapshotRun implements AsyncIterable<Snapshot> {
   }
 }
 
-/**
- * The encoder for `choice` (options.ts checked that 'native' comes with
- * JPEG): the backend's JPEG encoder where it has one and the run writes
- * JPEG, else sharp.
- */
-function chooseEncoder(choice: EncoderChoice, format: ImageFormat, backend: Backend): Encoder {
-  if (choice === 'workers' || choice === 'inline') return sharpEncoders[choice];
-  const encodeJpeg = backend.encodeJpeg;
-  if (format === 'jpg' && encodeJpeg !== undefined) return nativeEncoder((task) => encodeJpeg(task));
-  if (choice === 'native') {
-    throw invalidOption('encoder', `'auto', 'workers' or 'inline' with the ${backend.name} backend, which has no JPEG encoder of its own`, choice);
-  }
-  return sharpEncoders.workers;
+/** A sprite run's sheet as a snapshot: its first cell's frame, its cells. */
+function sheetSnapshot(sheet: SpriteSheet, opened: OpenedRun): Snapshot {
+  const first = sheet.cells[0];
+  return {
+    outputIndex: sheet.index,
+    frameIndex: first.frameIndex,
+    frameTime: first.frameTime,
+    targetTime: first.targetTime ?? opened.end,
+    width: sheet.width,
+    height: sheet.height,
+    format: sheet.format,
+    data: sheet.data,
+    cells: sheet.cells,
+  };
 }

@@ -2,15 +2,18 @@
  * The body schemas of the OpenAPI document (openapi.ts): requests, results
  * and the two envelopes, as JSON Schema 2020-12 (OpenAPI 3.1).
  *
- * The request schemas say what snapshot-request.ts accepts, built from its
- * own constants (interval range, defaults, file-name limit); where JSON
- * Schema cannot say it (the case-insensitive data URI, file names counted in
- * UTF-8 bytes) the description does. Unknown fields are allowed, as the
- * parser ignores them.
+ * The request schemas say what snapshot-request.ts accepts: the parameters
+ * are the snapshot options' API schemas as they are (option-schema.ts, the
+ * one definition), the rest is built from the parser's constants (defaults,
+ * file-name limit); where JSON Schema cannot say it (the case-insensitive
+ * data URI, file names counted in UTF-8 bytes, options that exclude each
+ * other) the description does. Unknown fields are allowed, as the parser
+ * ignores them.
  */
 
 import { apiErrorCodes } from './api-error.js';
-import { defaultSnapshotParameters, maxFileNameBytes, maxIntervalSeconds } from './snapshot-request.js';
+import { apiExtensionNames, sampleOptions, schemaOf, type OptionEntry, type SampleOptionName } from '../option-schema.js';
+import { defaultSnapshotParameters, maxFileNameBytes } from './snapshot-request.js';
 
 export type JsonObject = { [key: string]: unknown };
 
@@ -49,21 +52,11 @@ export const openApiSchemas = {
   },
   SnapshotParameters: {
     type: 'object',
-    properties: {
-      interval: {
-        type: 'integer',
-        minimum: 1,
-        maximum: maxIntervalSeconds,
-        default: defaultSnapshotParameters.interval,
-        description: 'Seconds between snapshots',
-      },
-      format: { enum: ['jpg', 'png'], default: defaultSnapshotParameters.format },
-      mode: {
-        enum: ['exact', 'keyframe'],
-        default: defaultSnapshotParameters.mode,
-        description: 'exact: the frame shown at each time; keyframe: the nearest keyframe (vsnap)',
-      },
-    },
+    description:
+      `interval, format and mode are the seed's; ${apiExtensionNames.join(', ')} are vsnap's extensions. ` +
+      'times excludes interval, count, start and end; count excludes interval; end must be after start; ' +
+      'sprite needs output.type oss',
+    properties: parameterSchemas(),
   },
   SyncSnapshotOutput: {
     type: 'object',
@@ -153,3 +146,16 @@ export const openApiSchemas = {
     },
   },
 };
+
+/** Each API parameter's schema, from the snapshot options' one definition, with the seed's defaults. */
+function parameterSchemas(): JsonObject {
+  const properties: JsonObject = {};
+  for (const [name, entry] of Object.entries(sampleOptions) as [SampleOptionName, OptionEntry][]) {
+    if (entry.api === undefined) continue;
+    // A plain copy: TypeBox marks its schemas with symbol keys, which a JSON document has no use for.
+    const schema = JSON.parse(JSON.stringify(schemaOf(name, 'api'))) as JsonObject;
+    const seedDefault = (defaultSnapshotParameters as Record<string, unknown>)[name];
+    properties[entry.api.field] = seedDefault === undefined ? schema : { ...schema, default: seedDefault };
+  }
+  return properties;
+}

@@ -42,6 +42,7 @@ export async function jobOf(taskId: string, request: SnapshotRequest, store: Sto
     interval: request.parameters.interval,
     format: request.parameters.format,
     mode: request.parameters.mode,
+    ...(request.parameters.extensions === undefined ? {} : { extensions: request.parameters.extensions }),
     output: output.type === 'oss' ? { type: 'oss', prefix: output.path } : { type: 'base64' },
   };
 }

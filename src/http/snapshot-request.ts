@@ -21,18 +21,25 @@
  * - `input.file_name` is 1 to 255 UTF-8 bytes, not `.` or `..`, without `/`,
  *   `\` or control characters. When absent it is the last segment of
  *   `input.oss`, or `video.<format>` for content.
- * - `parameters.interval` is an integer number of seconds from 1 to 3600
- *   (a larger interval gives at most one image for almost every video).
- *   A numeric string such as "1" is refused: the document types it Int.
- * - `parameters.mode` is vsnap's own: exact (default) or keyframe.
+ * - `parameters` are the snapshot options' API face (option-schema.ts),
+ *   validated by the library's rules with the API's schemas, and named
+ *   `parameters.<field>` in errors. `interval` is an integer number of
+ *   seconds from 1 to 3600, as the seed types it (a numeric string such as
+ *   "1" is refused). vsnap's own: `mode` (exact, default, or keyframe),
+ *   `format` webp, and the extensions `start`, `end`, `count`, `times`,
+ *   `width`, `height`, `fit` and `sprite`; a request without them is the
+ *   seed's. `sprite` needs oss output: its sheets are files.
  * - `output` is required, as in the document's body table; `output.type`
  *   defaults to oss, and then `output.oss` is required. base64 output is for
  *   sync calls only. `output.oss` given with type base64 is refused rather
  *   than ignored, since the caller clearly expected files in OSS.
  */
 
-import type { ImageFormat, SamplingMode } from '../options.js';
-import { invalidParameter, invalidParameterDescribed } from './api-error.js';
+import { VsnapError } from '../errors.js';
+import { apiExtensionNames, apiParameterName, sampleOptions, type OptionEntry, type SampleOptionName } from '../option-schema.js';
+import { resolveSnapshotOptions, type ImageFormat, type SamplingMode } from '../options.js';
+import type { SnapshotExtensions } from '../tasks/job.js';
+import { ApiError, invalidParameter, invalidParameterDescribed } from './api-error.js';
 
 export type SnapshotKind = 'sync' | 'async';
 
@@ -47,9 +54,12 @@ export type OssDestination = { type: 'oss'; path: string };
 export type SnapshotDestination = { type: 'base64' } | OssDestination;
 
 export interface SnapshotParameters {
+  /** Seconds between targets; unused when `extensions` hold a count or times. */
   interval: number;
   format: ImageFormat;
   mode: SamplingMode;
+  /** vsnap's extensions the request gave (apiExtensionNames); absent when it gave none. */
+  extensions?: SnapshotExtensions;
 }
 
 export interface SyncSnapshotRequest {
@@ -74,7 +84,6 @@ export const defaultSnapshotParameters: Readonly<SnapshotParameters> = Object.fr
   mode: 'exact',
 });
 
-export const maxIntervalSeconds = 3600;
 export const maxFileNameBytes = 255;
 
 /** Media subtype (lower case) → container. */
@@ -104,7 +113,7 @@ export function parseSnapshotRequest(body: unknown, kind: SnapshotKind): Snapsho
   const fields = objectAt(body, 'body');
   const input = parseInput(fields.input);
   const parameters = parseParameters(fields.parameters);
-  if (kind === 'sync') return { kind, input, parameters, output: parseOutput(fields.output, kind) };
+  if (kind === 'sync') return { kind, input, parameters, output: spriteOutput(parameters, parseOutput(fields.output, kind)) };
   return { kind, input, parameters, output: parseOutput(fields.output, kind) };
 }
 
@@ -232,20 +241,42 @@ function fileNameOfOssPath(path: string): string {
   return isFileName(segment) ? segment : 'video';
 }
 
+/**
+ * The parameters, checked as the library checks its options (the API's
+ * schemas, its names), the rules that join them included. Their defaults are
+ * the seed's; the extensions are kept only where given.
+ */
 function parseParameters(value: unknown): SnapshotParameters {
   if (value === undefined) return { ...defaultSnapshotParameters };
   const parameters = objectAt(value, 'parameters');
+  const given: Record<string, unknown> = {};
+  for (const [name, entry] of Object.entries(sampleOptions) as [SampleOptionName, OptionEntry][]) {
+    if (entry.api !== undefined && parameters[entry.api.field] !== undefined) given[name] = parameters[entry.api.field];
+  }
+  try {
+    resolveSnapshotOptions(given, apiParameterName, 'api');
+  } catch (error) {
+    if (error instanceof VsnapError && error.code === 'VSNAP_INVALID_OPTION') {
+      throw new ApiError('InvalidParameter', error.message, { parameter: error.option, cause: error });
+    }
+    throw error;
+  }
+  const extensions = Object.fromEntries(apiExtensionNames.filter((name) => given[name] !== undefined).map((name) => [name, given[name]]));
   return {
-    interval: parseInterval(parameters.interval),
-    format: parseChoice(parameters.format, 'parameters.format', ['jpg', 'png'], defaultSnapshotParameters.format),
-    mode: parseChoice(parameters.mode, 'parameters.mode', ['exact', 'keyframe'], defaultSnapshotParameters.mode),
+    interval: (given.interval as number | undefined) ?? defaultSnapshotParameters.interval,
+    format: (given.format as ImageFormat | undefined) ?? defaultSnapshotParameters.format,
+    mode: (given.mode as SamplingMode | undefined) ?? defaultSnapshotParameters.mode,
+    ...(Object.keys(extensions).length > 0 ? { extensions: extensions as SnapshotExtensions } : {}),
   };
 }
 
-function parseInterval(value: unknown): number {
-  if (value === undefined) return defaultSnapshotParameters.interval;
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= maxIntervalSeconds) return value;
-  throw invalidParameter('parameters.interval', `an integer number of seconds from 1 to ${maxIntervalSeconds}`, value);
+/** A sprite's sheets are files: base64 output has nowhere to put them. */
+function spriteOutput(parameters: SnapshotParameters, output: SnapshotDestination): SnapshotDestination {
+  const sprite = parameters.extensions?.sprite;
+  if (sprite !== undefined && output.type === 'base64') {
+    throw invalidParameter('parameters.sprite', 'no value when output.type is "base64" (sprite sheets are written to oss)', sprite);
+  }
+  return output;
 }
 
 function parseOutput(value: unknown, kind: 'async'): OssDestination;

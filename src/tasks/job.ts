@@ -9,13 +9,15 @@
  *   the input: the caller's own words (`input.oss` URL or `input.content`),
  *   never a server path.
  * - `output` is either an oss prefix, under which the images are written as
- *   `{prefix}/{taskId}/snapshot_{K}.{ext}`, or base64 (sync only), where the
- *   images come back in the result.
+ *   `{prefix}/{taskId}/snapshot_{K}.{ext}` (a sprite run's sheets as
+ *   `sprite_{J}.{ext}`, with `thumbnails.vtt`), or base64 (sync only), where
+ *   the images come back in the result.
  * - Running a job is idempotent: the same job gives the same files at the
  *   same paths, so a job cut short (worker crash, server kill) is simply run
  *   again.
  */
 
+import type { SampleOptionValues } from '../option-schema.js';
 import type { ImageFormat, SamplingMode } from '../options.js';
 
 export type JobSource =
@@ -25,12 +27,20 @@ export type JobSource =
 
 export type JobOutput = { type: 'oss'; prefix: string } | { type: 'base64' };
 
+/**
+ * vsnap's extensions of the API's parameters (option-schema.ts,
+ * apiExtensionNames), as the request gave them; a job without them is the
+ * seed's. With a count or times, `interval` is unused.
+ */
+export type SnapshotExtensions = Pick<SampleOptionValues, 'start' | 'end' | 'count' | 'times' | 'width' | 'height' | 'fit' | 'sprite'>;
+
 export interface Job {
   taskId: string;
   source: JobSource;
   interval: number;
   format: ImageFormat;
   mode: SamplingMode;
+  extensions?: SnapshotExtensions;
   output: JobOutput;
 }
 
@@ -38,7 +48,7 @@ export interface Job {
 export interface SnapshotResultItem {
   frame_index: number;
   frame_time: number;
-  /** The URL-encoded oss:// path of the image, for oss output. */
+  /** The URL-encoded oss:// path of the image, for oss output; a sprite's cell is `sheet#xywh=x,y,w,h`. */
   path?: string;
   /** The base64 image, for base64 output. */
   content?: string;

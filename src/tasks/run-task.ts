@@ -1,7 +1,8 @@
 /**
- * runJob: one job in, its images out. It drives the library's public API
- * (`snapshot`) like any embedder, so the service runs exactly the engine
- * the library ships.
+ * runJob: one job in, its images out. It runs the library's snapshot run
+ * like any embedder, with the job's parameters checked by the library's
+ * rules under the API's names (`parameters.start`), so the service runs
+ * exactly the engine the library ships.
  *
  * Contract
  * - The input: a `file` source is opened where it is, `bytes` are decoded
@@ -13,7 +14,10 @@
  *   `{prefix}/{taskId}/snapshot_{K}.{ext}` (K = output index), with at most
  *   `maxWritesInFlight` writes pending, so a slow store holds back decoding
  *   instead of letting images pile up in memory. `path` is the image's
- *   URL-encoded oss:// URL. base64 output: `content` is the image.
+ *   URL-encoded oss:// URL. A sprite run writes its sheets,
+ *   `{prefix}/{taskId}/sprite_{J}.{ext}`, and then `thumbnails.vtt`; each
+ *   output's `path` is its cell, `sprite_{J}.{ext}#xywh=x,y,w,h`. base64
+ *   output: `content` is the image.
  * - `data` is in output order; `frame_time` is the engine's, in seconds.
  * - Idempotent: the same job writes the same bytes under the same keys, so
  *   running it again after a crash simply replaces what the first run left.
@@ -22,11 +26,19 @@
  *   message that starts with the input's `source.name` and says why; the
  *   local path the engine opened (a spool file, a file in the data
  *   directory) is replaced by that name, so no server path reaches the
- *   caller. Anything else is VSNAP_TASK_INTERNAL with a generic message and
- *   the original error as cause.
+ *   caller. Parameters the video cannot answer (a `start` past its end) are
+ *   VSNAP_TASK_INPUT too, with the engine's message, which names the
+ *   parameter as the API does (`parameters.start`). Anything else is
+ *   VSNAP_TASK_INTERNAL with a generic message and the original error as
+ *   cause.
  */
 
-import { snapshot, VsnapError, type SnapshotInput, type VsnapErrorCode } from '../index.js';
+import { SnapshotRun } from '../engine/snapshot.js';
+import { cellReference, spriteVtt, type SpriteCell } from '../engine/sprites.js';
+import { VsnapError, type VsnapErrorCode } from '../errors.js';
+import { apiParameterName } from '../option-schema.js';
+import { resolveInput, resolveSnapshotOptions, type SnapshotInput } from '../options.js';
+import { snapshotFileName, spriteTrackName } from '../snapshot-files.js';
 import { StorageError } from '../storage/errors.js';
 import { formatOssUrl, joinOssKey, parseOssPrefixUrl, type OssLocation } from '../storage/oss-url.js';
 import type { Store } from '../storage/store.js';
@@ -65,19 +77,35 @@ export async function runJob(job: Job, store: Store): Promise<JobResult> {
   try {
     const output = job.output.type === 'oss' ? parseOutputPrefix(job.output.prefix) : undefined;
     const input = await openSource(job.source, store, opened);
-    const run = snapshot(input, { interval: job.interval, format: job.format, mode: job.mode });
+    const run = new SnapshotRun(resolveInput(input), resolveSnapshotOptions(optionsOf(job), apiParameterName, 'api'));
     const writes = new BoundedWrites(maxWritesInFlight);
     const data: SnapshotResultItem[] = [];
+    const cells: { name: string; cell: SpriteCell }[] = [];
     try {
       for await (const image of run) {
+        if (image.cells !== undefined && output !== undefined) {
+          // A sprite's sheet: one file, an item per cell.
+          const name = snapshotFileName(image);
+          const url = imageUrl(output, job.taskId, name);
+          await writes.add(store.write(url, image.data).catch(rethrowAsOutputError));
+          for (const cell of image.cells) {
+            cells.push({ name, cell });
+            data.push({ frame_index: cell.frameIndex, frame_time: cell.frameTime, path: cellReference(url, cell) });
+          }
+          continue;
+        }
         const item: SnapshotResultItem = { frame_index: image.frameIndex, frame_time: image.frameTime };
         if (output === undefined) {
           item.content = image.data.toString('base64');
         } else {
-          item.path = imageUrl(output, job.taskId, image.outputIndex, image.format);
+          item.path = imageUrl(output, job.taskId, snapshotFileName(image));
           await writes.add(store.write(item.path, image.data).catch(rethrowAsOutputError));
         }
         data.push(item);
+      }
+      if (cells.length > 0 && output !== undefined) {
+        const track = Buffer.from(spriteVtt(cells, (await run.plan()).end));
+        await writes.add(store.write(imageUrl(output, job.taskId, spriteTrackName), track).catch(rethrowAsOutputError));
       }
     } finally {
       // Even when decoding fails, no write may outlive the job.
@@ -141,10 +169,21 @@ function parseOutputPrefix(prefix: string): OssLocation {
   }
 }
 
-/** `{prefix}/{taskId}/snapshot_{K}.{ext}`, URL-encoded. */
-function imageUrl(output: OssLocation, taskId: string, outputIndex: number, format: string): string {
+/**
+ * The library's options of a job: the seed's three parameters and the
+ * extensions given; the interval only where no count or times place the
+ * targets.
+ */
+function optionsOf(job: Job): Record<string, unknown> {
+  const extensions = job.extensions ?? {};
+  const placed = extensions.count !== undefined || extensions.times !== undefined;
+  return { ...extensions, ...(placed ? {} : { interval: job.interval }), format: job.format, mode: job.mode };
+}
+
+/** `{prefix}/{taskId}/{name}`, URL-encoded. */
+function imageUrl(output: OssLocation, taskId: string, name: string): string {
   try {
-    return formatOssUrl(output.bucket, joinOssKey(output.key, taskId, `snapshot_${outputIndex}.${format}`));
+    return formatOssUrl(output.bucket, joinOssKey(output.key, taskId, name));
   } catch (error) {
     return rethrowAsOutputError(error);
   }
@@ -161,6 +200,8 @@ function rethrowAsOutputError(error: unknown): never {
 }
 
 function describeFailure(error: unknown, source: JobSource, enginePath: string | undefined): TaskError {
+  // A parameter the video cannot answer names the parameter, not the input.
+  if (error instanceof VsnapError && error.code === 'VSNAP_INVALID_OPTION') return taskInputError(error.message, error);
   if (error instanceof VsnapError && inputErrorCodes.has(error.code)) {
     return taskInputError(`${source.name}: ${engineReason(error.message, source.name, enginePath)}`, error);
   }

@@ -89,8 +89,9 @@ function isJob(value: unknown): value is Job {
     isTaskId(value.taskId) &&
     isSource(value.source) &&
     isFiniteNumber(value.interval) &&
-    (value.format === 'jpg' || value.format === 'png') &&
+    (value.format === 'jpg' || value.format === 'png' || value.format === 'webp') &&
     (value.mode === 'exact' || value.mode === 'keyframe') &&
+    (value.extensions === undefined || isRecord(value.extensions)) &&
     isOutput(value.output)
   );
 }
