@@ -82,7 +82,9 @@ describe('vsnap extract --json', () => {
     expect(Object.keys(printed).sort()).toEqual(['data', 'stats', 'usage']);
     expect(Object.keys(printed.usage)).toEqual(['image_count']);
     expect(Object.keys(printed.stats).sort()).toEqual(statKeys);
-    for (const entry of printed.data) expect(Object.keys(entry).sort()).toEqual(['frame_index', 'frame_time', 'path']);
+    for (const entry of printed.data) expect(Object.keys(entry).sort()).toEqual(['frame_index', 'frame_time', 'height', 'path', 'width']);
+    // Each image's size, upright.
+    for (const entry of printed.data) expect([entry.width, entry.height]).toEqual([video.displayWidth, video.displayHeight]);
 
     const expected = expectedOutputs(video, c.interval, c.mode);
     expect(printed.data.map((d: { frame_index: number; frame_time: number }) => [d.frame_index, d.frame_time]))

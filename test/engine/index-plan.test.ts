@@ -11,35 +11,38 @@
 
 import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { shutdown, type SamplingMode } from '../../src/index.js';
-import type { NativeOpenResult } from '../../src/engine/binding.js';
+import { probe, shutdown, snapshot, type SamplingMode } from '../../src/index.js';
+import type { NativeOpenResult, NativePlanResult } from '../../src/engine/binding.js';
 import { loadBackend } from '../../src/engine/loader.js';
 import { fixtureCases } from '../helpers/fixture-videos.js';
 import { indexVideos } from '../helpers/index-videos.js';
 import { canMake, fixturePath, type MadeFile } from '../helpers/made-file.js';
+import { openAndPlan } from '../helpers/plan.js';
 
 afterAll(shutdown);
 
 interface RawRun {
   open: NativeOpenResult;
-  /** outputIndex, frameIndex, frameTime and a hash of the RGB pixels, in plan order. */
-  outputs: { outputIndex: number; frameIndex: number; frameTime: number; pixels: string }[];
+  plan: NativePlanResult;
+  /** outputIndex, targetIndex, frameIndex, frameTime and a hash of the RGB pixels, in plan order. */
+  outputs: { outputIndex: number; targetIndex: number; frameIndex: number; frameTime: number; pixels: string }[];
   scanPackets: number;
 }
 
 async function extract(path: string, mode: SamplingMode, interval: number, scan: boolean): Promise<RawRun> {
-  const extractor = loadBackend().createExtractor({ path }, { mode, interval, lanes: 1, scan });
+  const extractor = loadBackend().createExtractor({ path }, { lanes: 1, scan });
   try {
-    const open = await extractor.open();
+    const { opened: open, planned: plan } = await openAndPlan(extractor, mode, interval);
     const outputs: RawRun['outputs'] = [];
     for (;;) {
-      const frame = new ArrayBuffer(open.frameBytes);
+      const frame = new ArrayBuffer(plan.frameBytes);
       const decoded = await extractor.next(0, frame);
       if (decoded === null) break;
       const pixels = createHash('sha256').update(new Uint8Array(frame)).digest('hex');
-      outputs.push({ outputIndex: decoded.outputIndex, frameIndex: decoded.frameIndex, frameTime: decoded.frameTime, pixels });
+      const { outputIndex, targetIndex, frameIndex, frameTime } = decoded;
+      outputs.push({ outputIndex, targetIndex, frameIndex, frameTime, pixels });
     }
-    return { open, outputs, scanPackets: extractor.stats().scanPackets };
+    return { open, plan, outputs, scanPackets: extractor.stats().scanPackets };
   } finally {
     extractor.close();
   }
@@ -114,23 +117,51 @@ describe.each(modeCases)('$mode plan of $name', ({ mode, intervals, ...indexCase
 
     expect(auto.outputs.length).toBeGreaterThan(0);
     expect(auto.outputs).toEqual(scan.outputs);
-    expect(auto.open.outputCount).toBe(scan.open.outputCount);
+    expect(auto.plan.outputCount).toBe(scan.plan.outputCount);
     const { keyframes, frameRate, ...times } = auto.open.info;
     const { keyframes: allKeyframes, frameRate: scanRate, ...scanTimes } = scan.open.info;
     expect(times).toEqual(scanTimes);
     expect(frameRate.average).toBe(scanRate.average);
     expect(allKeyframes).not.toBeNull();
+    // The exact end the targets are planned against.
+    expect([auto.open.durationTicks, auto.open.timeBase]).toEqual([scan.open.durationTicks, scan.open.timeBase]);
 
+    // How the run planned: a scan reads every packet (after the few the index read, where open() tried it).
+    const planned = auto.scanPackets < scan.scanPackets ? 'index' : 'scan';
     const expected = expectedPlanning(mode, indexCase, interval);
-    const planned = keyframes === null ? 'index' : 'scan';
     if (expected !== 'either') expect(planned).toBe(expected);
-    if (planned === 'scan') {
+    // open() says how it learned the stream's times: by a scan, with every keyframe, or from the index, without.
+    if (keyframes !== null) {
       expect(keyframes).toEqual(allKeyframes);
       expect(frameRate.variable).toBe(scanRate.variable);
+      expect(planned).toBe('scan');
     } else {
-      // What only a scan learns is unknown, and fewer packets were read.
+      // What only a scan learns is unknown.
       expect(frameRate.variable).toBeNull();
-      expect(auto.scanPackets).toBeLessThan(scan.scanPackets);
+    }
+    // Where the index cannot describe the stream (an edit list), open() scans.
+    if (indexCase.planning === 'scan') expect(keyframes).toEqual(allKeyframes);
+  });
+});
+
+/** The first MP4 that plans from its index; exact mode every 0.1 s there reads too much of it, and scans. */
+const indexPlanned = cases.find((c) => c.planning === 'index' && c.available);
+
+describe('a run whose plan falls back to a scan', () => {
+  it.skipIf(indexPlanned === undefined)("says so in its info, with the keyframe list the scan learned", async () => {
+    const path = await fixturePath(indexPlanned!.file);
+    const probed = await probe(path, { backend: 'native' });
+    const controller = new AbortController();
+    const run = snapshot(path, { mode: 'exact', interval: 0.1, backend: 'native', signal: controller.signal });
+    try {
+      const { info } = await run.plan();
+      // It scanned: every packet was read to plan.
+      expect(run.stats().scanPackets).toBeGreaterThanOrEqual(probed.frameCount);
+      expect(info.keyframes).toEqual(probed.keyframes);
+      expect(info.frameRate.variable).toBe(probed.frameRate.variable);
+    } finally {
+      // A run that is never iterated is released through its signal.
+      controller.abort();
     }
   });
 });

@@ -36,7 +36,7 @@ describe.each(backends)('on the %s backend', (backend) => {
     for (const mode of ['exact', 'keyframe'] as const) {
       const error = await failureOf(() => collect(path, { backend, mode, interval: 0.01, limits: { maxTargets: 399 } }));
       expectLimit(error, 'maxTargets');
-      expect((error as Error).message).toContain('make 400 targets, more than the limit of 399');
+      expect((error as Error).message).toBe('the plan has 400 targets, more than the limit of 399 (maxTargets)');
     }
     const atLimit = await collect(path, { backend, interval: 0.01, limits: { maxTargets: 400 } });
     expect(atLimit.outputs).toHaveLength(400);
@@ -81,10 +81,18 @@ describe.each(backends)('on the %s backend', (backend) => {
     expect((error as Error).message).toContain(`12000x12000 frames have 144000000 pixels, more than the limit of ${defaultLimits.maxPixels}`);
   });
 
-  it.skipIf(!bombAvailable)('refuses a 3 kB file declaring 11.6 days by the default target limit', async () => {
-    const error = await failureOf(async () => collect(await fixturePath(longDeclaredVideo), { backend }));
-    expectLimit(error, 'maxTargets');
-    expect((error as Error).message).toContain(`more than the limit of ${defaultLimits.maxTargets}`);
+  it.skipIf(!bombAvailable)('refuses a 3 kB file declaring 11.6 days by the default limits, duration first, then targets', async () => {
+    const path = await fixturePath(longDeclaredVideo);
+    // The duration is checked as soon as the video is open, before any target is planned...
+    const error = await failureOf(() => collect(path, { backend }));
+    expectLimit(error, 'maxDuration');
+    expect((error as Error).message).toContain(`more than the limit of ${defaultLimits.maxDuration} s`);
+    // ... and where a longer video is allowed, the default target limit refuses its million targets before making one.
+    const targets = await failureOf(() => collect(path, { backend, limits: { maxDuration: 2_000_000 } }));
+    expectLimit(targets, 'maxTargets');
+    expect((targets as Error).message).toMatch(
+      new RegExp(`^the plan has 1\\d{6} targets, more than the limit of ${defaultLimits.maxTargets} \\(maxTargets\\)$`),
+    );
   });
 });
 

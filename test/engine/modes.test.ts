@@ -24,10 +24,13 @@ import {
 } from '../helpers/oracle.js';
 import { collect, failureOf, type CollectedRun } from '../helpers/snapshot-run.js';
 
+/** The formats the oracle compares pixels of: PNG exactly, JPEG by PSNR. */
+type ModeFormat = Extract<ImageFormat, 'png' | 'jpg'>;
+
 interface ModeCase {
   mode: SamplingMode;
   interval: number;
-  format: ImageFormat;
+  format: ModeFormat;
 }
 
 const modes: readonly SamplingMode[] = ['exact', 'keyframe'];
@@ -38,7 +41,7 @@ function modeCases(intervals: readonly number[]): ModeCase[] {
   );
 }
 
-const sharpFormat: Record<ImageFormat, string> = { png: 'png', jpg: 'jpeg' };
+const sharpFormat: Record<ModeFormat, string> = { png: 'png', jpg: 'jpeg' };
 
 const backends: readonly BackendName[] = ['native', 'wasm'];
 

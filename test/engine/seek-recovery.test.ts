@@ -85,7 +85,7 @@ async function wasmSequentialDecode(path: string): Promise<Buffer> {
     const timeline = Timeline.fromProbe(probe);
     const index = new PacketIndex(probe, timeline);
     const windows = timeline.framePts.map((_, i) => index.windowOf(i));
-    const run = { seekSeconds: undefined, keyframesOnly: false, windows, codec: probe.stream.codec };
+    const run = { seekSeconds: undefined, keyframesOnly: false, windows, codec: probe.stream.codec, sizing: [] };
     const { frames } = await core.decodeRun(run, probe.stream.width * probe.stream.height * 3);
     if (frames === undefined) throw new Error(`the wasm core did not decode every frame of ${path}`);
     return Buffer.from(frames.buffer, frames.byteOffset, frames.byteLength);

@@ -26,9 +26,19 @@ describe('snapshotToFiles', () => {
 
     const result = await snapshotToFiles(path, dir, options);
     const expected = expectedOutputs(video, options.interval, options.mode);
+    const { displayWidth: width, displayHeight: height } = video;
     expect(result.files).toEqual(
-      expected.map((e, k) => ({ outputIndex: k, frameIndex: e.frameIndex, frameTime: e.frameTime, path: join(dir, `snapshot_${k}.png`) })),
+      expected.map((e, k) => ({
+        outputIndex: k,
+        frameIndex: e.frameIndex,
+        frameTime: e.frameTime,
+        path: join(dir, `snapshot_${k}.png`),
+        width,
+        height,
+      })),
     );
+    // A run without sprite writes no sheets.
+    expect(result.sheets).toBe(0);
     expect((await readdir(dir)).sort()).toEqual(expected.map((_, k) => `snapshot_${k}.png`).sort());
 
     const { outputs, stats } = await collect(path, options);

@@ -9,19 +9,21 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decimal } from '../../src/engine/sampling.js';
 import { VsnapError } from '../../src/errors.js';
+import { defaultLimits } from '../../src/limits.js';
 import { probe, shutdown, type SamplingMode } from '../../src/index.js';
 import {
   checkDeclaredEnd,
   fallbackDuration,
   frameTimeOf,
-  intervalRational,
   Timeline,
   type PlannedTarget,
   type TimeBase,
   type TimelinePacket,
 } from '../../wasm/timeline.js';
 import { ffmpeg, ffmpegEncoders, ffprobeJson } from '../helpers/ffmpeg.js';
+import { timelineTargets } from '../helpers/plan.js';
 import { collect, failureOf } from '../helpers/snapshot-run.js';
 
 interface PacketOptions {
@@ -44,9 +46,15 @@ function constantRate(count: number, step: number, gop: number, start = 0): Time
   return Array.from({ length: count }, (_, i) => packet(start + i * step, { key: i % gop === 0, duration: step }));
 }
 
-/** What a plan shows of each output. */
-function shown(targets: readonly PlannedTarget[]): Omit<PlannedTarget, 'pts'>[] {
+/** What a plan shows of each output, less the target it answers. */
+function shown(targets: readonly PlannedTarget[]): Omit<PlannedTarget, 'pts' | 'targetIndex'>[] {
   return targets.map(({ frameIndex, frameTime, startKeyPts }) => ({ frameIndex, frameTime, startKeyPts }));
+}
+
+/** Timeline.plan for targets every `interval` seconds of the whole stream, as a run plans them (sampling.ts). */
+function planEvery(timeline: Timeline, mode: SamplingMode, interval: number): PlannedTarget[] {
+  const { times, window } = timelineTargets(timeline, interval);
+  return timeline.plan(mode, times, window);
 }
 
 async function corruptMessage(action: () => unknown): Promise<string> {
@@ -71,26 +79,42 @@ describe('a constant-rate stream (25 fps, a keyframe every second)', () => {
   });
 
   it('plans the frame shown at each target in exact mode', () => {
-    expect(shown(timeline.plan('exact', 1))).toEqual(
+    expect(shown(planEvery(timeline, 'exact', 1))).toEqual(
       [0, 25, 50, 75].map((i) => ({ frameIndex: i, frameTime: i / 25, startKeyPts: BigInt(i * 512) })),
     );
-    expect(timeline.plan('exact', 0.7).map((t) => t.frameIndex)).toEqual([0, 17, 35, 52, 70, 87]);
-    // Target 6 * 0.3 s falls on frame 45; in doubles it is 1.7999999999999998 s, before it.
-    expect(timeline.plan('exact', 0.3).map((t) => t.frameIndex)[6]).toBe(45);
-    expect(timeline.plan('exact', 0.7)[3]).toEqual({ pts: 52n * 512n, frameIndex: 52, frameTime: 2.08, startKeyPts: 50n * 512n });
+    expect(planEvery(timeline, 'exact', 0.7).map((t) => t.frameIndex)).toEqual([0, 17, 35, 52, 70, 87]);
+    // Target 6 * 3/10 s is 1.8 s exactly, frame 45's time (in doubles 6 * 0.3 is 1.7999999999999998 s, before it).
+    expect(planEvery(timeline, 'exact', 0.3).map((t) => t.frameIndex)[6]).toBe(45);
+    expect(planEvery(timeline, 'exact', 0.7)[3]).toEqual({
+      pts: 52n * 512n,
+      frameIndex: 52,
+      frameTime: 2.08,
+      startKeyPts: 50n * 512n,
+      targetIndex: 3,
+    });
   });
 
   it('plans each nearest keyframe once in keyframe mode', () => {
     // Targets 0.7 and 1.4 both pick the keyframe at 1 s, 2.8 and 3.5 the one at 3 s.
-    expect(timeline.plan('keyframe', 0.7).map((t) => t.frameIndex)).toEqual([0, 25, 50, 75]);
+    expect(planEvery(timeline, 'keyframe', 0.7).map((t) => t.frameIndex)).toEqual([0, 25, 50, 75]);
+    // Each answers the first target that picks it: 0, 0.7 (of 0.7 and 1.4), 2.1 and 2.8 (of 2.8 and 3.5) s.
+    expect(planEvery(timeline, 'keyframe', 0.7).map((t) => t.targetIndex)).toEqual([0, 1, 3, 4]);
   });
 
-  it('counts its targets, and refuses an interval whose rational is 0 instead of looping without end', () => {
-    expect(timeline.targetCount(1)).toBe(4);
-    expect(timeline.targetCount(0.7)).toBe(6);
-    for (const act of [() => timeline.plan('exact', 1e-12), () => timeline.plan('keyframe', 1e-12), () => timeline.targetCount(1e-12)]) {
-      expect(act).toThrow(expect.objectContaining({ code: 'VSNAP_INTERNAL', message: expect.stringContaining('outside what can be planned') }));
-    }
+  it('answers each target in order in exact mode, one output a target', () => {
+    expect(planEvery(timeline, 'exact', 0.7).map((t) => t.targetIndex)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('has the targets of the sampling rule over its end, and more than maxTargets are refused before any is made', () => {
+    expect(timelineTargets(timeline, 1).times).toEqual([0n, 1n, 2n, 3n].map((num) => ({ num, den: 1n })));
+    expect(timelineTargets(timeline, 0.7).times.length).toBe(6);
+    // 4 s every 1e-12 s: 4e12 targets, counted, never made.
+    expect(() => timelineTargets(timeline, 1e-12, defaultLimits.maxTargets)).toThrow(
+      expect.objectContaining({
+        code: 'VSNAP_LIMIT_EXCEEDED',
+        message: 'the plan has 4000000000000 targets, more than the limit of 100000 (maxTargets)',
+      }),
+    );
   });
 
   it('finds a frame by its pts, and lists the keyframes by pts', () => {
@@ -114,7 +138,7 @@ describe('decode order and display order', () => {
   });
 
   it('decodes each frame from the last keyframe shown no later', () => {
-    expect(shown(timeline.plan('exact', 0.25))).toEqual([
+    expect(shown(planEvery(timeline, 'exact', 0.25))).toEqual([
       { frameIndex: 0, frameTime: 0, startKeyPts: 0n },
       { frameIndex: 2, frameTime: 0.2, startKeyPts: 0n },
       { frameIndex: 5, frameTime: 0.5, startKeyPts: 5n },
@@ -138,7 +162,7 @@ describe('discarded packets (before an edit list starts)', () => {
   });
 
   it('can still be where decoding starts', () => {
-    expect(shown(timeline.plan('exact', 0.1))).toEqual([
+    expect(shown(planEvery(timeline, 'exact', 0.1))).toEqual([
       { frameIndex: 0, frameTime: 0, startKeyPts: 0n },
       { frameIndex: 2, frameTime: 0.08, startKeyPts: 200n },
       { frameIndex: 5, frameTime: 0.2, startKeyPts: 200n },
@@ -146,10 +170,10 @@ describe('discarded packets (before an edit list starts)', () => {
   });
 
   it('are not keyframes to sample in keyframe mode', async () => {
-    expect(shown(timeline.plan('keyframe', 0.1))).toEqual([{ frameIndex: 2, frameTime: 0.08, startKeyPts: 200n }]);
+    expect(shown(planEvery(timeline, 'keyframe', 0.1))).toEqual([{ frameIndex: 2, frameTime: 0.08, startKeyPts: 200n }]);
     const onlyDiscardedKey = Timeline.fromPackets(packets.slice(0, 5), ms, 40n);
-    expect(onlyDiscardedKey.plan('exact', 1)[0].startKeyPts).toBe(0n);
-    expect(await corruptMessage(() => onlyDiscardedKey.plan('keyframe', 1))).toBe('the video stream has no keyframes');
+    expect(planEvery(onlyDiscardedKey, 'exact', 1)[0].startKeyPts).toBe(0n);
+    expect(await corruptMessage(() => planEvery(onlyDiscardedKey, 'keyframe', 1))).toBe('the video stream has no keyframes');
   });
 });
 
@@ -159,7 +183,7 @@ describe('packets without a pts', () => {
     const timeline = Timeline.fromPackets(packets, { num: 1, den: 25 }, 1n);
     expect(timeline.frameCount).toBe(10);
     expect(timeline.end).toBe(10n);
-    expect(timeline.plan('exact', 0.2).map((t) => [t.pts, t.startKeyPts])).toEqual([
+    expect(planEvery(timeline, 'exact', 0.2).map((t) => [t.pts, t.startKeyPts])).toEqual([
       [0n, 0n],
       [5n, 5n],
     ]);
@@ -211,7 +235,7 @@ describe('variable frame rate', () => {
     const packets = [0, 500, 2500, 3000].map((pts) => packet(pts, { key: pts === 0, duration: 500 }));
     const timeline = Timeline.fromPackets(packets, ms, 1n);
     expect(timeline.end).toBe(3500n);
-    expect(timeline.plan('exact', 1).map((t) => [t.frameIndex, t.frameTime])).toEqual([
+    expect(planEvery(timeline, 'exact', 1).map((t) => [t.frameIndex, t.frameTime])).toEqual([
       [0, 0],
       [1, 0.5],
       [1, 0.5],
@@ -226,7 +250,7 @@ describe('keyframe mode', () => {
 
   it('takes the earlier keyframe on a tie', () => {
     // Target 3 s is as near to 2 s as to 4 s.
-    expect(shown(timeline.plan('keyframe', 3))).toEqual([
+    expect(shown(planEvery(timeline, 'keyframe', 3))).toEqual([
       { frameIndex: 0, frameTime: 0, startKeyPts: 0n },
       { frameIndex: 50, frameTime: 2, startKeyPts: 50n * 512n },
     ]);
@@ -234,16 +258,16 @@ describe('keyframe mode', () => {
 
   it('outputs a keyframe once when consecutive targets pick it', () => {
     // Targets 1 and 3 s repeat the keyframes before them.
-    expect(timeline.plan('keyframe', 1).map((t) => t.frameIndex)).toEqual([0, 50, 100]);
+    expect(planEvery(timeline, 'keyframe', 1).map((t) => t.frameIndex)).toEqual([0, 50, 100]);
   });
 
   it('takes the last keyframe for targets beyond it, and the first for targets before it', () => {
     // Keyframes at 0.48 s and 1 s of a 4 s stream.
     const packets = constantRate(100, 40, 200).map((p) => ({ ...p, keyframe: p.pts === 480n || p.pts === 1000n }));
     const timeline = Timeline.fromPackets(packets, ms, 40n);
-    expect(timeline.plan('keyframe', 1).map((t) => t.pts)).toEqual([480n, 1000n]);
+    expect(planEvery(timeline, 'keyframe', 1).map((t) => t.pts)).toEqual([480n, 1000n]);
     // 0.25 and 0.5 s pick the keyframe at 0.48 s, 0.75 s the one at 1 s.
-    expect(timeline.plan('keyframe', 0.25).map((t) => t.pts)).toEqual([480n, 1000n]);
+    expect(planEvery(timeline, 'keyframe', 0.25).map((t) => t.pts)).toEqual([480n, 1000n]);
   });
 });
 
@@ -280,27 +304,24 @@ describe('the last frame of unknown duration', () => {
 
 describe('times', () => {
   it.each([
-    // Values FFmpeg 5.1's av_d2q(d, 1 << 24) gives.
+    // The decimal JavaScript prints for the number, exactly (sampling.ts), as both backends take it.
     { seconds: 1, num: 1n, den: 1n },
     { seconds: 10, num: 10n, den: 1n },
     { seconds: 0.5, num: 1n, den: 2n },
-    { seconds: 1 / 3, num: 1n, den: 3n },
     { seconds: 0.1, num: 1n, den: 10n },
     { seconds: 2.5, num: 5n, den: 2n },
     { seconds: 1e-3, num: 1n, den: 1000n },
     { seconds: 0.7, num: 7n, den: 10n },
-    { seconds: 1 / 7, num: 1n, den: 7n },
+    { seconds: 0.3, num: 3n, den: 10n },
     { seconds: 29.97, num: 2997n, den: 100n },
-    { seconds: 33.333333333, num: 100n, den: 3n },
-    { seconds: 0.123456789, num: 1356669n, den: 10989019n },
-    { seconds: 123456.789, num: 13456790n, den: 109n },
-    { seconds: 16777217, num: 16777216n, den: 1n },
-    // Below 1 / 2^24 the second av_reduce, up to INT_MAX, answers.
+    { seconds: 1 / 3, num: 3333333333333333n, den: 10000000000000000n },
+    { seconds: 0.123456789, num: 123456789n, den: 1000000000n },
+    { seconds: 123456.789, num: 123456789n, den: 1000n },
+    { seconds: 16777217, num: 16777217n, den: 1n },
     { seconds: 1e-9, num: 1n, den: 1000000000n },
-    { seconds: 3e9, num: 1n, den: 0n },
-    { seconds: 5e-324, num: 0n, den: 1n },
-  ])('intervalRational($seconds) is $num/$den', ({ seconds, num, den }) => {
-    expect(intervalRational(seconds)).toEqual({ num, den });
+    { seconds: 3e9, num: 3000000000n, den: 1n },
+  ])('a time of $seconds s is $num/$den', ({ seconds, num, den }) => {
+    expect(decimal(seconds)).toEqual({ num, den });
   });
 
   it('rounds frame times to the millisecond, halves away from zero as std::round', () => {
@@ -435,7 +456,7 @@ describe.skipIf(!hasX264)('plans equal the native engine', () => {
     const path = join(dir, name);
     const timeline = await timelineOf(path);
     const native = await collect(path, { mode, interval, backend: 'native' });
-    const planned = timeline.plan(mode, interval).map(({ frameIndex, frameTime }) => ({ frameIndex, frameTime }));
+    const planned = planEvery(timeline, mode, interval).map(({ frameIndex, frameTime }) => ({ frameIndex, frameTime }));
     expect(planned.length).toBeGreaterThan(0);
     expect(planned).toEqual(native.outputs.map(({ frameIndex, frameTime }) => ({ frameIndex, frameTime })));
   });

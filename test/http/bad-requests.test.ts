@@ -85,7 +85,7 @@ const rows: Row[] = [
   { name: 'interval fractional', body: { input: goodInput, parameters: { interval: 1.5 }, output }, status: 400, code: 'InvalidParameter', message: 'for parameters.interval but received 1.5' },
   { name: 'interval a string', body: { input: goodInput, parameters: { interval: '1' }, output }, status: 400, code: 'InvalidParameter', message: 'for parameters.interval but received "1"' },
   { name: 'interval too large', body: { input: goodInput, parameters: { interval: 3601 }, output }, status: 400, code: 'InvalidParameter', message: 'from 1 to 3600 for parameters.interval' },
-  { name: 'format gif', body: { input: goodInput, parameters: { format: 'gif' }, output }, status: 400, code: 'InvalidParameter', message: 'one of "jpg", "png" for parameters.format but received "gif"' },
+  { name: 'format gif', body: { input: goodInput, parameters: { format: 'gif' }, output }, status: 400, code: 'InvalidParameter', message: 'one of "jpg", "png", "webp" for parameters.format but received "gif"' },
   { name: 'format in capitals', body: { input: goodInput, parameters: { format: 'JPG' }, output }, status: 400, code: 'InvalidParameter', message: 'for parameters.format but received "JPG"' },
   { name: 'an unknown mode', body: { input: goodInput, parameters: { mode: 'fast' }, output }, status: 400, code: 'InvalidParameter', message: 'one of "exact", "keyframe" for parameters.mode' },
   { name: 'no output', body: { input: goodInput }, status: 400, code: 'InvalidParameter', message: 'Expected a JSON object for output but received undefined' },

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 
 import { type ApiErrorCode, apiErrorCodes, httpCodeOf } from '../../src/http/api-error.js';
 import { documentedOperations, openApiDocument, openApiPath } from '../../src/http/openapi.js';
-import { defaultSnapshotParameters, maxIntervalSeconds } from '../../src/http/snapshot-request.js';
+import { defaultSnapshotParameters } from '../../src/http/snapshot-request.js';
+import { apiExtensionNames, sampleOptions } from '../../src/option-schema.js';
 
 type Json = Record<string, unknown>;
 
@@ -148,12 +149,29 @@ describe('the OpenAPI document', () => {
     expect(((schemas.TaskStatus as Json).properties as Json).status).toMatchObject({ enum: ['PENDING', 'SUCCESS', 'FAIL'] });
   });
 
-  it('takes the request limits and defaults from the request parser', () => {
+  it('takes the request limits and defaults from the options table and the request parser', () => {
     const schemas = (document.components as Json).schemas as Json;
     const parameters = (schemas.SnapshotParameters as Json).properties as Record<string, Json>;
-    expect(parameters.interval).toMatchObject({ type: 'integer', minimum: 1, maximum: maxIntervalSeconds, default: defaultSnapshotParameters.interval });
-    expect(parameters.format).toMatchObject({ enum: ['jpg', 'png'], default: defaultSnapshotParameters.format });
-    expect(parameters.mode).toMatchObject({ enum: ['exact', 'keyframe'], default: defaultSnapshotParameters.mode });
+    const literals = (...values: string[]) => values.map((value) => ({ const: value, type: 'string' }));
+    // The seed's three, with the seed's defaults; the API keeps its integer interval.
+    expect(parameters.interval).toMatchObject({
+      type: 'integer',
+      minimum: 1,
+      maximum: sampleOptions.interval.api.schema.maximum,
+      default: defaultSnapshotParameters.interval,
+    });
+    expect(sampleOptions.interval.api.schema.maximum).toBe(3600);
+    expect(parameters.format).toMatchObject({ anyOf: literals('jpg', 'png', 'webp'), default: defaultSnapshotParameters.format });
+    expect(parameters.mode).toMatchObject({ anyOf: literals('exact', 'keyframe'), default: defaultSnapshotParameters.mode });
+    // vsnap's extensions, each as the options table defines it; quality and compression are not the API's.
+    expect(Object.keys(parameters).sort()).toEqual(['interval', 'format', 'mode', ...apiExtensionNames].sort());
+    expect(apiExtensionNames).toEqual(['start', 'end', 'count', 'times', 'width', 'height', 'fit', 'sprite']);
+    expect(parameters.count).toMatchObject({ type: 'integer', minimum: 1 });
+    expect(parameters.times).toMatchObject({ type: 'array', minItems: 1, items: { type: 'number', minimum: 0 } });
+    expect(parameters.fit).toMatchObject({ anyOf: literals('cover', 'contain', 'fill', 'inside', 'outside') });
+    expect(parameters.sprite).toMatchObject({ type: 'object', required: ['columns', 'rows'], additionalProperties: false });
+    // TypeBox's symbol keys do not reach the document.
+    for (const schema of Object.values(parameters)) expect(Object.getOwnPropertySymbols(schema)).toEqual([]);
     expect((schemas.SnapshotInput as Json).oneOf).toEqual([{ required: ['content'] }, { required: ['oss'] }]);
     expect(((schemas.AsyncSnapshotOutput as Json).properties as Record<string, Json>).type?.enum).toEqual(['oss']);
     expect((schemas.SyncSnapshotOutput as Json).else).toEqual({ required: ['oss'] });

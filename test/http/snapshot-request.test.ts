@@ -94,7 +94,7 @@ const badBodies: BadRow[] = [
   ['interval 99999', 'sync', withParameters({ interval: 99999 }), 'InvalidParameter', 400, 'parameters.interval', 'for parameters.interval but received 99999'],
   ['interval 3601', 'sync', withParameters({ interval: 3601 }), 'InvalidParameter', 400, 'parameters.interval', 'received 3601'],
   ['interval null', 'sync', withParameters({ interval: null }), 'InvalidParameter', 400, 'parameters.interval', 'received null'],
-  ['format gif', 'sync', withParameters({ format: 'gif' }), 'InvalidParameter', 400, 'parameters.format', 'one of "jpg", "png" for parameters.format but received "gif"'],
+  ['format gif', 'sync', withParameters({ format: 'gif' }), 'InvalidParameter', 400, 'parameters.format', 'one of "jpg", "png", "webp" for parameters.format but received "gif"'],
   ['format in upper case', 'sync', withParameters({ format: 'JPG' }), 'InvalidParameter', 400, 'parameters.format', 'received "JPG"'],
   ['mode fast', 'async', withParameters({ mode: 'fast' }), 'InvalidParameter', 400, 'parameters.mode', 'one of "exact", "keyframe" for parameters.mode but received "fast"'],
   ['output missing', 'sync', { input: { oss: inputOss } }, 'InvalidParameter', 400, 'output', 'a JSON object for output but received undefined'],

@@ -34,8 +34,8 @@ import { WorkerNode } from '../helpers/worker-node.js';
 
 // Reordered frames and a keyframe every 1.5 s: exact and keyframe modes pick different frames.
 const video = fixtureNamed('mp4-bframes');
-// 200 PNG images of 720p: a couple of seconds of work, time enough to kill what runs it.
-const longInterval = 0.1;
+// 200 PNG images of 720p (of its 20 s, one every 0.1 s): a couple of seconds of work, time enough to kill what runs it.
+// A job's parameters are the API's, whose interval is whole seconds: a count places them.
 const longImages = 200;
 // Stall detection in about 4 s instead of 20.
 const nodeEnv = { VSNAP_WORKERS: '1', VSNAP_WORKER_LOCK_MS: '2000', VSNAP_WORKER_STALLED_INTERVAL_MS: '1000' };
@@ -95,12 +95,17 @@ function ossSource(url = videoUrl): JobSource {
   return { type: 'oss', url, name: url };
 }
 
-function jobOf(label: string, source: JobSource, output: JobOutput, settings: Partial<Pick<Job, 'interval' | 'format' | 'mode'>> = {}): Job {
+function jobOf(
+  label: string,
+  source: JobSource,
+  output: JobOutput,
+  settings: Partial<Pick<Job, 'interval' | 'format' | 'mode' | 'extensions'>> = {},
+): Job {
   return { taskId: taskId(label), source, output, interval: 1, format: 'jpg', mode: 'exact', ...settings };
 }
 
 function longJob(label: string): Job {
-  return jobOf(label, ossSource(longUrl), { type: 'oss', prefix: 'oss://results/long' }, { interval: longInterval, format: 'png' });
+  return jobOf(label, ossSource(longUrl), { type: 'oss', prefix: 'oss://results/long' }, { extensions: { count: longImages }, format: 'png' });
 }
 
 /** Polls until the task leaves PENDING. */

@@ -98,7 +98,8 @@ function smallJob(taskId: string, data: Uint8Array, output: JobOutput = { type: 
 
 async function longJob(taskId: string): Promise<Job> {
   const source: JobSource = { type: 'file', path: await fixturePath(long), name: 'input.content' };
-  return { taskId, source, interval: 0.01, format: 'png', mode: 'exact', output: { type: 'base64' } };
+  // 1200 PNG images of its 12 s, a target every 0.01 s: a job's parameters are the API's, whose interval is whole seconds.
+  return { taskId, source, interval: 1, format: 'png', mode: 'exact', extensions: { count: 1200 }, output: { type: 'base64' } };
 }
 
 /**

@@ -17,16 +17,34 @@ function invalidOptionOf(run: () => unknown): VsnapError {
 
 describe('resolveSnapshotOptions', () => {
   it('fills every default when no options are given', () => {
-    const defaults = { ...defaultSnapshotOptions, signal: undefined, backend: undefined, limits: defaultLimits };
-    expect(resolveSnapshotOptions(undefined)).toEqual(defaults);
-    expect(resolveSnapshotOptions({})).toEqual(defaults);
+    const { interval, fit, ...rest } = defaultSnapshotOptions;
+    const defaults = {
+      ...rest,
+      sampling: { kind: 'interval', interval, start: 0, end: undefined },
+      size: { width: undefined, height: undefined, fit },
+      sprite: undefined,
+      signal: undefined,
+      backend: undefined,
+      limits: defaultLimits,
+      nameOf: expect.any(Function),
+    };
+    expect(defaultSnapshotOptions).toEqual({ interval: 1, format: 'jpg', mode: 'exact', quality: 80, compression: 3, fit: 'cover', encoder: 'auto' });
+    expect(resolveSnapshotOptions(undefined)).toStrictEqual(defaults);
+    expect(resolveSnapshotOptions({})).toStrictEqual(defaults);
   });
 
   it('keeps valid values', () => {
     const signal = new AbortController().signal;
     const limits = { maxDuration: 60.5, maxPixels: 1000, maxTargets: 10 };
     const options = { interval: 0.25, format: 'png', mode: 'keyframe', quality: 1, compression: 9, signal, backend: 'wasm', limits, encoder: 'inline' };
-    expect(resolveSnapshotOptions(options)).toEqual(options);
+    const { interval, ...rest } = options;
+    expect(resolveSnapshotOptions(options)).toStrictEqual({
+      ...rest,
+      sampling: { kind: 'interval', interval, start: 0, end: undefined },
+      size: { width: undefined, height: undefined, fit: 'cover' },
+      sprite: undefined,
+      nameOf: expect.any(Function),
+    });
     expect(resolveSnapshotOptions({ limits: { maxTargets: 10 } }).limits).toEqual({ ...defaultLimits, maxTargets: 10 });
     expect(resolveSnapshotOptions({ quality: 100, compression: 0 })).toMatchObject({ quality: 100, compression: 0 });
   });
@@ -46,9 +64,9 @@ describe('resolveSnapshotOptions', () => {
     ['interval', 0.0009, 'Expected a number of seconds from 0.001 to 1000000000 for interval but received 0.0009'],
     ['interval', 1e-12, 'Expected a number of seconds from 0.001 to 1000000000 for interval but received 1e-12'],
     ['interval', 1e10, 'Expected a number of seconds from 0.001 to 1000000000 for interval but received 10000000000'],
-    ['format', 'gif', 'Expected one of jpg, png for format but received "gif"'],
-    ['format', 'JPG', 'Expected one of jpg, png for format but received "JPG"'],
-    ['format', 1, 'Expected one of jpg, png for format but received 1'],
+    ['format', 'gif', 'Expected one of jpg, png, webp, raw for format but received "gif"'],
+    ['format', 'JPG', 'Expected one of jpg, png, webp, raw for format but received "JPG"'],
+    ['format', 1, 'Expected one of jpg, png, webp, raw for format but received 1'],
     ['mode', 'fast', 'Expected one of exact, keyframe for mode but received "fast"'],
     ['quality', 0, 'Expected an integer between 1 and 100 for quality but received 0'],
     ['quality', 101, 'Expected an integer between 1 and 100 for quality but received 101'],
@@ -80,7 +98,8 @@ describe('resolveSnapshotOptions', () => {
     const error = invalidOptionOf(() => resolveSnapshotOptions({ interval: 1, fps: 2 }));
     expect(error.option).toBe('fps');
     expect(error.message).toBe(
-      'Expected one of interval, format, mode, quality, compression, signal, backend, limits, encoder for option name but received "fps"',
+      'Expected one of interval, start, end, count, times, mode, format, quality, compression, width, height, fit, sprite, ' +
+        'signal, backend, limits, encoder for option name but received "fps"',
     );
   });
 
