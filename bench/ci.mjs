@@ -1,9 +1,11 @@
 // The performance gate: a short run of the engine suite (bench/lib/suite.mjs,
 // profile `ci`: a minute of 720p H.264 against ffmpeg and PyAV at 1 s and
-// 10 s, and a 720p video at 10 s and 60 s for the cost of length), and the
+// 10 s, and a 720p video at 10 s and 60 s for the cost of length), the
 // bytes a read of the matrix video by URL fetches over its size (exact mode
-// every second: at most once each), whose ratios are held against
-// bench/baseline.json. A ratio that is worse than
+// every second: at most once each), and the controls on the matrix video
+// (bench/lib/controls.mjs: 16 frames at 224 x 224 raw against node-av and
+// PyAV, 10 x 10 sprites in both modes against ffmpeg's tile filter), whose
+// ratios are held against bench/baseline.json. A ratio that is worse than
 // its baseline by more than the tolerance fails the gate; the suite is then
 // run once more and only a ratio worse in both runs counts, because one
 // disturbed round on a shared machine is not a regression.
@@ -17,16 +19,17 @@
 // moved them, and say why in the message). Exit code 1 on a regression.
 // Results: bench/results/ci-<ISO date>.json and a Markdown table on stdout.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cliControlsBench, controlsRatios, modelInputBench } from './lib/controls.mjs';
 import { assertGnuTime } from './lib/process.mjs';
 import { urlBytesRatio } from './lib/remote-reads.mjs';
 import { profiles, runSuite, suiteRatios } from './lib/suite.mjs';
 import { describeVideo, ensureVideo } from './lib/video.mjs';
-import { assertVsnapBuilt } from './lib/vsnap-build.mjs';
+import { assertVsnapBuilt, freezeVsnapBuild } from './lib/vsnap-build.mjs';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const baselineFile = join(repoRoot, 'bench/baseline.json');
@@ -51,12 +54,24 @@ if (baseline === undefined && !args['update-baseline']) {
 const tolerance = args.tolerance === undefined ? (baseline?.tolerance ?? defaultTolerance) : Number(args.tolerance);
 if (!(tolerance > 0 && tolerance < 1)) throw new Error(`Expected a tolerance between 0 and 1 but received ${args.tolerance}`);
 
-/** The suite's ratios and the bytes a read by URL fetches (bench/lib/remote-reads.mjs). */
+/** The suite's ratios, the bytes a read by URL fetches (bench/lib/remote-reads.mjs) and the controls' ratios. */
 async function measure() {
   const ratios = suiteRatios(await runSuite({ repoRoot, profile: profiles.ci, runs, log }));
   const spec = profiles.ci.matrix[0];
-  const { path } = await ensureVideo(spec, join(repoRoot, 'bench/.cache'));
+  const cacheDir = join(repoRoot, 'bench/.cache');
+  const { path } = await ensureVideo(spec, cacheDir);
   ratios.push(await urlBytesRatio(repoRoot, path, describeVideo(spec)));
+  const workDir = join(os.tmpdir(), `vsnap-bench-ci-controls-${process.pid}`);
+  const vsnapRoot = await freezeVsnapBuild(repoRoot, join(cacheDir, 'build-ci-controls'));
+  try {
+    const controls = {
+      modelInput: [await modelInputBench({ vsnapRoot, spec, cacheDir, workDir, runs, log })],
+      cli: [await cliControlsBench({ vsnapRoot, spec, cacheDir, workDir, runs, log })],
+    };
+    ratios.push(...controlsRatios(controls, true));
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
   return ratios;
 }
 

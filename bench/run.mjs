@@ -10,7 +10,10 @@
 //      Redis with 1 and 2 worker nodes;
 //   4. the remote-read benchmark (bench/remote.mjs): bytes and requests of
 //      a video read by URL and through the service from an S3-protocol
-//      server, per mode and interval.
+//      server, per mode and interval;
+//   5. the controls benchmark (bench/controls.mjs): frames for a model
+//      against node-av, PyAV and OpenCV, thumbnails at width 320 against
+//      full size, sprite sheets against ffmpeg's tile filter.
 // Then it writes bench/results/<ISO date>.json (every figure and run),
 // <ISO date>.md (the report) and <ISO date>.svg (the chart), and the docs
 // (bench/lib/docs.mjs): the chart to docs/bench/chart.svg, the report into
@@ -83,6 +86,7 @@ if (!args['engine-only']) {
   results.http = await childBenchmark('http', ['bench/http.mjs', ...(args.quick ? ['--quick'] : [])]);
   results.queue = await childBenchmark('queue', ['bench/queue.mjs', ...(args.quick ? ['--tasks', '10'] : [])]);
   results.remote = await childBenchmark('remote', ['bench/remote.mjs', ...(args.quick ? ['--quick'] : [])]);
+  results.controls = await childBenchmark('controls', ['bench/controls.mjs', ...(args.quick ? ['--quick'] : [])]);
 }
 results.machine.after = machineState();
 results.seconds = Math.round((Date.now() - started) / 1000);

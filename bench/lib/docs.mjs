@@ -9,6 +9,7 @@
 // Everything outside the marks is left as it is.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { controlsTables } from './controls.mjs';
 import { remoteTable } from './remote-reads.mjs';
 import { markdownTable, seconds } from './report.mjs';
 import { formatInterval } from './suite.mjs';
@@ -106,6 +107,16 @@ export function reportBody(r, { chart, level }) {
       + 'read through its presigned URL and counted by a proxy in front of the server (its bytes include the responses\' headers). '
       + `\`${r.remote.command}\`, ${r.remote.seconds} s.`, '');
     lines.push(remoteTable(r.remote), '');
+  }
+  if (r.controls) {
+    lines.push(heading('Sampling and output controls'), '');
+    lines.push('Frames for a model (16 at the centres of 16 equal parts, 224 × 224 RGB24 in memory, `fit: \'fill\'`): '
+      + 'a vsnap library call against node-av, PyAV and OpenCV doing the same (seek, decode, scale with Lanczos), '
+      + 'each timed as a second call inside its process; then, from the command line, keyframe thumbnails every 10 s at '
+      + 'width 320 against full size, and 10 × 10 sprite sheets of 160-wide cells every 10 s against '
+      + '`ffmpeg -i IN -vf fps=1/10,scale=160:-1,tile=10x10 OUT%d.jpg`. Each case is checked before it is timed '
+      + `(bench/lib/controls.mjs). \`${r.controls.command}\`, ${r.controls.seconds} s, median of ${r.controls.runs} runs.`, '');
+    lines.push(controlsTables(r.controls), '');
   }
   lines.push(heading('Ratios'), '', '| ratio | video | value |', '|---|---|---|');
   for (const ratio of r.ratios) lines.push(`| ${ratio.name} | ${ratio.video} | ${ratio.value.toFixed(2)}× |`);
