@@ -17,10 +17,10 @@
  * by the same namer.
  */
 
-import { type Static, type TLiteral, type TSchema, Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import type { Static, TLiteral, TSchema } from '@sinclair/typebox';
 
 import { invalidOption } from './errors.js';
+import { Type, Value } from './typebox.js';
 
 /** Intervals vsnap plans: frame times are kept to the millisecond; past ~2^31 s FFmpeg's rational of one degenerates. */
 export const intervalRange = { min: 0.001, max: 1e9 } as const;

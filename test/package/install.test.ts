@@ -113,7 +113,7 @@ describe('npm install of the packed tarballs, without scripts or compilers', () 
     expect((await readdir(out)).sort()).toEqual(['snapshot_0.jpg', 'snapshot_1.jpg', 'snapshot_2.jpg', 'snapshot_3.jpg']);
   });
 
-  it('loads none of the service dependencies when the library is imported', async () => {
+  it('loads none of the service dependencies, and TypeBox only as its bundle, when the library is imported', async () => {
     // ES modules are seen by a resolve hook, CommonJS ones in require.cache.
     const hooks = join(work, 'hooks.mjs');
     await writeFile(
@@ -137,5 +137,8 @@ describe('npm install of the packed tarballs, without scripts or compilers', () 
     expect(loaded.some((url) => url.includes('/node_modules/vsnap/'))).toBe(true);
     const service = loaded.filter((url) => /\/node_modules\/(express|bullmq|ioredis|@aws-sdk|better-sqlite3|pino|prom-client)\//.test(url));
     expect(service).toEqual([]);
+    // scripts/bundle-typebox.mjs put the parts the options schema uses in dist/src/typebox.js.
+    expect(loaded.filter((url) => url.includes('/node_modules/@sinclair/typebox/'))).toEqual([]);
+    expect(loaded.some((url) => url.endsWith('/node_modules/vsnap/dist/src/typebox.js'))).toBe(true);
   });
 });
