@@ -503,9 +503,10 @@ RgbBands Decoder::decodedBands() {
 
 RgbBands Decoder::bandsOf(const AVFrame* frame) {
   const OutputGeometry output = geometry();
+  const AVFrame* source = scalesInYuv(frame) ? scaleInYuv(frame) : frame;
   Rect crop;
-  SwsContext* sws = converterFor(frame, crop);
-  return RgbBands(sws, frame, crop, output.width, output.height, output.place);
+  SwsContext* sws = converterFor(source, crop);
+  return RgbBands(sws, source, crop, output.width, output.height, output.place);
 }
 
 DecodeStats Decoder::stats() const {
@@ -926,28 +927,103 @@ int64_t Decoder::framePts(const AVFrame* frame) const {
   return timeline_->shownAfter(lastDecodedPts_);
 }
 
-SwsContext* Decoder::converterFor(const AVFrame* frame, Rect& crop) {
+bool Decoder::scalesInYuv(const AVFrame* frame) const {
+  const OutputGeometry output = geometry();
+  if (output.place.width == info_.width && output.place.height == info_.height &&
+      output.crop.width == info_.width && output.crop.height == info_.height) {
+    return false;
+  }
+  const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(frame->format));
+  return desc != nullptr && desc->nb_components >= 3 && desc->comp[0].depth == 8 &&
+         (desc->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL | AV_PIX_FMT_FLAG_HWACCEL | AV_PIX_FMT_FLAG_BITSTREAM)) == 0;
+}
+
+const AVFrame* Decoder::scaleInYuv(const AVFrame* frame) {
   const auto format = static_cast<AVPixelFormat>(frame->format);
   const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(format);
+  const Rect place = geometry().place;
+  const Rect crop = cropOf(frame);
+  if (scaled_ == nullptr || scaled_->width != place.width || scaled_->height != place.height) {
+    scaled_.reset(av_frame_alloc());
+    if (scaled_ == nullptr) {
+      throw Error(ErrorCode::Internal, "scaleInYuv: out of memory");
+    }
+    scaled_->format = AV_PIX_FMT_YUV444P;
+    scaled_->width = place.width;
+    scaled_->height = place.height;
+    checkAv(av_frame_get_buffer(scaled_.get(), 0), "av_frame_get_buffer", ErrorCode::Internal);
+  }
+  scaleSws_.reset(sws_getCachedContext(scaleSws_.release(), crop.width, crop.height, format, place.width,
+                                       place.height, AV_PIX_FMT_YUV444P, SWS_LANCZOS | SWS_ACCURATE_RND, nullptr,
+                                       nullptr, nullptr));
+  if (scaleSws_ == nullptr) {
+    throw Error(ErrorCode::Internal, std::string("sws_getCachedContext: cannot scale ") +
+                                         (av_get_pix_fmt_name(format) ? av_get_pix_fmt_name(format) : "?"));
+  }
+  // YUV to YUV with the samples' range kept as it is: the conversion to RGB
+  // applies the frame's range and matrix, which scaled_ carries.
+  const int* coefficients = sws_getCoefficients(SWS_CS_DEFAULT);
+  sws_setColorspaceDetails(scaleSws_.get(), coefficients, 0, coefficients, 0, 0, 1 << 16, 1 << 16);
+  const uint8_t* slice[4] = {nullptr, nullptr, nullptr, nullptr};
+  for (int plane = 0; plane < 4 && frame->data[plane] != nullptr; ++plane) {
+    const bool chroma = plane == 1 || plane == 2;
+    int step = 1;
+    for (int c = 0; c < desc->nb_components; ++c) {
+      if (desc->comp[c].plane == plane) {
+        step = desc->comp[c].step;
+        break;
+      }
+    }
+    const ptrdiff_t row = static_cast<ptrdiff_t>(crop.y >> (chroma ? desc->log2_chroma_h : 0)) * frame->linesize[plane];
+    const ptrdiff_t column = static_cast<ptrdiff_t>(crop.x >> (chroma ? desc->log2_chroma_w : 0)) * step;
+    slice[plane] = frame->data[plane] + row + column;
+  }
+  checkAv(av_frame_make_writable(scaled_.get()), "av_frame_make_writable", ErrorCode::Internal);
+  const int written = sws_scale(scaleSws_.get(), slice, frame->linesize, 0, crop.height, scaled_->data, scaled_->linesize);
+  if (written < 0) {
+    checkAv(written, "sws_scale");
+  }
+  if (written != place.height) {
+    throw Error(ErrorCode::Internal, "sws_scale: gave back another number of rows than the image has");
+  }
+  scaled_->color_range = frame->color_range;
+  scaled_->colorspace = frame->colorspace;
+  return scaled_.get();
+}
+
+Rect Decoder::cropOf(const AVFrame* frame) const {
+  if (frame == scaled_.get()) {
+    // Scaled already (scaleInYuv): converted whole, at the place's size.
+    return Rect{0, 0, frame->width, frame->height};
+  }
+  if (frame->width != info_.width || frame->height != info_.height) {
+    // A frame of another size than the video's (a stream that changes size) is scaled whole.
+    return Rect{0, 0, frame->width, frame->height};
+  }
+  const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(frame->format));
   if (desc == nullptr) {
+    throw Error(ErrorCode::Internal, "cropOf: unknown pixel format");
+  }
+  // The crop starts on a chroma sample, so that its planes start together.
+  Rect crop = geometry().crop;
+  const int alignX = (1 << desc->log2_chroma_w) - 1;
+  const int alignY = (1 << desc->log2_chroma_h) - 1;
+  crop.width += crop.x & alignX;
+  crop.height += crop.y & alignY;
+  crop.x &= ~alignX;
+  crop.y &= ~alignY;
+  return crop;
+}
+
+SwsContext* Decoder::converterFor(const AVFrame* frame, Rect& crop) {
+  const auto format = static_cast<AVPixelFormat>(frame->format);
+  if (av_pix_fmt_desc_get(format) == nullptr) {
     throw Error(ErrorCode::Internal, "converterFor: unknown pixel format");
   }
   const OutputGeometry output = geometry();
   const bool scaled = output.place.width != info_.width || output.place.height != info_.height ||
                       output.crop.width != info_.width || output.crop.height != info_.height;
-  if (frame->width == info_.width && frame->height == info_.height) {
-    // The crop starts on a chroma sample, so that its planes start together.
-    crop = output.crop;
-    const int alignX = (1 << desc->log2_chroma_w) - 1;
-    const int alignY = (1 << desc->log2_chroma_h) - 1;
-    crop.width += crop.x & alignX;
-    crop.height += crop.y & alignY;
-    crop.x &= ~alignX;
-    crop.y &= ~alignY;
-  } else {
-    // A frame of another size than the video's (a stream that changes size) is scaled whole.
-    crop = Rect{0, 0, frame->width, frame->height};
-  }
+  crop = cropOf(frame);
   // Scaling to another size filters with Lanczos (sharp's default); a conversion at the coded size is as before.
   const int flags = scaled ? SWS_LANCZOS | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT : SWS_BICUBIC;
   sws_.reset(sws_getCachedContext(sws_.release(), crop.width, crop.height, format, output.place.width,

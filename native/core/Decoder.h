@@ -366,6 +366,12 @@ class Decoder {
   // The swscale context that converts the crop of `frame` to RGB24 at the
   // size of the place it goes to, and that crop.
   SwsContext* converterFor(const AVFrame* frame, Rect& crop);
+  // The rectangle of `frame` that becomes the place.
+  Rect cropOf(const AVFrame* frame) const;
+  // Whether `frame` is scaled in YUV before its conversion to RGB (see scaled_).
+  bool scalesInYuv(const AVFrame* frame) const;
+  // The crop of `frame` scaled to the place's size in YUV 4:4:4: scaled_.
+  const AVFrame* scaleInYuv(const AVFrame* frame);
   // The work's geometry, with the coded size filled in where it scales nothing.
   OutputGeometry geometry() const;
   RgbBands bandsOf(const AVFrame* frame);
@@ -388,6 +394,13 @@ class Decoder {
   FramePtr frame_;
   const AVFrame* decoded_ = nullptr;  // decodeNext's frame: frame_, or null before one
   SwsContextPtr sws_;
+  // Scaling an 8-bit YUV frame goes in two steps: Lanczos into YUV 4:4:4 at
+  // the output size (swscale's SIMD planar writers), then to RGB24 at that
+  // size. In one step swscale scales and converts with its C writer of RGB24
+  // with full chroma (yuv2rgb24_full_X_c, 17% of a run of thumbnails): a
+  // 320-wide thumbnail cost as much as the full-size JPEG.
+  SwsContextPtr scaleSws_;
+  FramePtr scaled_;
   VideoInfo info_;
   int64_t origin_ = 0;
   // Every frame's times, after a scan; null when planned from the index.
