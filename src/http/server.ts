@@ -76,13 +76,19 @@ export async function startServer(
   });
 
   const server = http.createServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    // A port in use, say: the queue's workers and connections must not keep the process alive.
+    await queue.close(0);
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 
@@ -155,12 +161,19 @@ async function openTaskQueue(config: ServeConfig, storeConfig: StoreConfig, metr
       logger[level]({ worker: event }, event.type);
     },
   });
-  const queue = await EmbeddedTaskQueue.open({
-    dataDir: config.dataDir,
-    runner: supervisor,
-    maxQueuedTasks: config.maxQueuedTasks,
-    retentionSeconds: config.taskRetentionSeconds,
-  });
+  let queue: EmbeddedTaskQueue;
+  try {
+    queue = await EmbeddedTaskQueue.open({
+      dataDir: config.dataDir,
+      runner: supervisor,
+      maxQueuedTasks: config.maxQueuedTasks,
+      retentionSeconds: config.taskRetentionSeconds,
+    });
+  } catch (error) {
+    // The worker processes would keep a service that cannot start alive.
+    await supervisor.close(0);
+    throw error;
+  }
   queue.onFinished((task, result) => {
     if (result !== undefined) countResult(metrics, result);
     const decoding = result === undefined ? {} : { damaged_frames: result.damagedFrames, seek_recoveries: result.seekRecoveries };

@@ -93,13 +93,34 @@ const ownerIndex = `
   CREATE INDEX IF NOT EXISTS tasks_owner ON tasks (owner) WHERE state IN ('PENDING', 'RUNNING');
 `;
 
+/**
+ * better-sqlite3 builds or fetches its binary in an install script, which
+ * npm skips under --ignore-scripts (and asks approval for): say so, and how
+ * to get it, rather than the bindings package's list of paths.
+ */
+function openDatabase(file: string): Database.Database {
+  try {
+    return new Database(file);
+  } catch (error) {
+    if (error instanceof Error && /Could not locate the bindings file|better_sqlite3\.node/.test(error.message)) {
+      throw new Error(
+        "The embedded task store needs better-sqlite3's native binary, which is not installed: its install script " +
+          'did not run (npm skips it under --ignore-scripts, and until it is approved). Run `npm rebuild better-sqlite3`, ' +
+          'or run the service on Redis (--queue redis://HOST:PORT).',
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
 export class TaskStore {
   readonly #db: Database.Database;
   readonly #statements;
 
   /** Opens (creating if needed) the database at `file`; `:memory:` for a throwaway one. */
   constructor(file: string) {
-    this.#db = new Database(file);
+    this.#db = openDatabase(file);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = FULL');
     this.#db.pragma('busy_timeout = 5000');

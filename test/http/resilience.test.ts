@@ -5,11 +5,15 @@
  * whole service killed with SIGKILL while tasks are queued and running
  * (after a restart every task reaches SUCCESS exactly once with all its
  * images), and a graceful stop (SIGTERM) that re-queues what it cannot
- * finish.
+ * finish; and a service that cannot start (its port taken) exits, with no
+ * worker process left to keep it alive.
  */
 
+import { execFile } from 'node:child_process';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -20,6 +24,8 @@ import { keysConfig, testKeys } from '../helpers/service-keys.js';
 import { longClip } from '../helpers/service-videos.js';
 
 const key = testKeys.main;
+const run = promisify(execFile);
+const vsnapBin = fileURLToPath(new URL('../../bin/vsnap', import.meta.url));
 
 const longJob = (prefix: string) => ({
   input: { oss: 'oss://bucket/long.mp4' },
@@ -237,6 +243,31 @@ describe('admission control', () => {
       expect(metrics.text).toMatch(/^vsnap_queue_rejections_total\{queue="sync"\} 1$/m);
     } finally {
       await service.stop();
+    }
+  });
+});
+
+describe('a service that cannot start', () => {
+  it('exits with status 1 and the reason when its port is taken, leaving no worker process behind', async () => {
+    const { config, env } = await keysConfig(dataDir);
+    const owner = await Service.start({ dataDir: path.join(dataDir, 'port-owner'), env, config });
+    try {
+      const { port } = new URL(owner.url);
+      const started = Date.now();
+      // A service that hung on would be ended by the timeout: its code would then be null, not 1.
+      const failure = await run(process.execPath, [vsnapBin, 'serve', '--host', '127.0.0.1', '--port', port, '--data-dir', path.join(dataDir, 'port-taken')], {
+        env: { ...process.env, ...env },
+        encoding: 'utf8',
+        timeout: 60_000,
+      }).then(
+        () => undefined,
+        (error: unknown) => error as { code: number | null; stderr: string },
+      );
+      expect(failure?.code, failure?.stderr).toBe(1);
+      expect(failure?.stderr).toContain('EADDRINUSE');
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      await owner.stop();
     }
   });
 });

@@ -113,6 +113,19 @@ describe('npm install of the packed tarballs, without scripts or compilers', () 
     expect((await readdir(out)).sort()).toEqual(['snapshot_0.jpg', 'snapshot_1.jpg', 'snapshot_2.jpg', 'snapshot_3.jpg']);
   });
 
+  it('says how to get better-sqlite3 when `vsnap serve` starts without its binary (its install script did not run)', async () => {
+    // --ignore-scripts left better-sqlite3 without its binary; the embedded task store needs it, Redis does not.
+    expect(existsSync(join(app, 'node_modules', 'better-sqlite3', 'build'))).toBe(false);
+    // A service that started would not exit: the timeout ends it, and the code is then not 1.
+    const serving = run('npx', ['vsnap', 'serve', '--port', '0', '--data-dir', join(work, 'data')], { cwd: app, env: bareEnv, encoding: 'utf8', timeout: minutes });
+    const failure = (await serving.then(
+      () => undefined,
+      (error: unknown) => error,
+    )) as { code?: number; stdout: string; stderr: string } | undefined;
+    expect(failure?.code).toBe(1);
+    expect(`${failure?.stdout}${failure?.stderr}`).toContain('npm rebuild better-sqlite3');
+  });
+
   it('loads none of the service dependencies, and TypeBox only as its bundle, when the library is imported', async () => {
     // ES modules are seen by a resolve hook, CommonJS ones in require.cache.
     const hooks = join(work, 'hooks.mjs');
