@@ -10,7 +10,9 @@
 // to be used on the seeds (a dense exact plan scans). The first two make
 // JPEGs as the addon's nextJpeg does (decodeNext, then the frame to
 // libjpeg-turbo band by band, or whole when turned), the third RGB frames
-// as next() does. A
+// as next() does, and sized: a crop of the frame that starts off a chroma
+// sample, scaled into a place with a black border (the size options' crop,
+// scale and pad, in one geometry). A
 // vsnap::Error is the expected end of damaged data; anything else (a crash,
 // a sanitizer report, a leak, a hang, runaway memory) is a finding. The
 // decoding of each mode stops after a few outputs, so that time goes to more
@@ -21,6 +23,7 @@
 // syntax of ffmpeg's -cpuflags): "0" makes it use its C functions instead of
 // its assembly, so that AddressSanitizer sees their accesses too when FFmpeg
 // is instrumented (npm run fuzz -- --asan-ffmpeg).
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
@@ -82,8 +85,23 @@ std::vector<vsnap::TargetTime> intervalTargets(const vsnap::Decoder& decoder, do
   return times;
 }
 
+// What the size options make of a `width` x `height` frame (src/engine/geometry.ts
+// computes it from width, height and fit): its middle, from an odd row and
+// column, into 71 x 41 pixels at (3, 2) of a 77 x 45 image.
+vsnap::OutputGeometry sizedGeometry(int width, int height) {
+  vsnap::OutputGeometry geometry;
+  if (width < 2 || height < 2) {
+    return geometry;  // the coded size
+  }
+  geometry.width = 77;
+  geometry.height = 45;
+  geometry.crop = vsnap::Rect{(width / 4) | 1, (height / 4) | 1, std::max(1, width / 2), std::max(1, height / 2)};
+  geometry.place = vsnap::Rect{3, 2, 71, 41};
+  return geometry;
+}
+
 void extract(const uint8_t* data, size_t size, vsnap::SamplingMode mode, vsnap::Planning planning, Output output,
-             double interval = kInterval, int lanes = 1) {
+             double interval = kInterval, int lanes = 1, bool sized = false) {
   const std::atomic<bool> cancel{false};
   try {
     vsnap::Decoder first(std::make_unique<vsnap::MemoryInput>(data, size), &cancel,
@@ -91,6 +109,9 @@ void extract(const uint8_t* data, size_t size, vsnap::SamplingMode mode, vsnap::
     first.prepare(planning);
     std::shared_ptr<vsnap::Work> work = first.plan(mode, intervalTargets(first, interval), vsnap::Window{});
     work->maxPixels = kMaxPixels;
+    if (sized) {
+      work->geometry = sizedGeometry(first.info().width, first.info().height);
+    }
     std::vector<vsnap::Decoder*> decoders{&first};
     std::vector<std::unique_ptr<vsnap::Decoder>> others;
     for (int lane = 1; lane < lanes; ++lane) {
@@ -144,6 +165,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   extract(data, size, vsnap::SamplingMode::Exact, vsnap::Planning::Scan, Output::Jpeg, kInterval, 2);
   extract(data, size, vsnap::SamplingMode::Keyframe, vsnap::Planning::IndexWhereExact, Output::Jpeg);
-  extract(data, size, vsnap::SamplingMode::Exact, vsnap::Planning::IndexWhereExact, Output::Rgb, kSparseInterval);
+  extract(data, size, vsnap::SamplingMode::Exact, vsnap::Planning::IndexWhereExact, Output::Rgb, kSparseInterval, 1, true);
   return 0;
 }
