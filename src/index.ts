@@ -35,6 +35,7 @@ export type { Fit, ImageFormat, ProbeOptions, SamplingMode, SnapshotInput, Snaps
 export type { SpriteCell } from './engine/sprites.js';
 export type { DecodeStats, Snapshot, SnapshotPlan, SnapshotRun } from './engine/snapshot.js';
 export type { PlannedVideoInfo, VideoInfo } from './engine/video-info.js';
+export type { VideoColor } from './engine/binding.js';
 export type { BackendChoice, BackendName } from './engine/backend.js';
 export type { EncoderChoice, EncoderName } from './encode/encoders.js';
 export { reportBackend, type BackendReport } from './engine/loader.js';

@@ -5,6 +5,7 @@
  * no pts, say) stay undefined rather than being guessed here.
  */
 
+import type { VideoColor } from '../src/engine/binding.js';
 import { corruptInput, noVideoStream, unsupportedInput } from '../src/errors.js';
 
 export interface WasmPacket {
@@ -40,6 +41,8 @@ export interface WasmStreamInfo {
   declared: { start: number | undefined; duration: number; durationTag: string | undefined };
   /** The container's bit rate in bits/s; 0 when unknown. */
   bitRate: number;
+  /** As the native engine reports it (VideoColor); the first frame's side data is added by firstFrameColor. */
+  color: VideoColor;
 }
 
 export interface WasmProbe {
@@ -47,6 +50,28 @@ export interface WasmProbe {
   /** The video stream's packets in decode order. */
   packets: WasmPacket[];
 }
+
+/** Side data as ffprobe writes it: the display matrix's rotation, HDR static metadata. */
+interface SideData {
+  side_data_type?: string;
+  rotation?: number;
+  red_x?: string;
+  red_y?: string;
+  green_x?: string;
+  green_y?: string;
+  blue_x?: string;
+  blue_y?: string;
+  white_point_x?: string;
+  white_point_y?: string;
+  min_luminance?: string;
+  max_luminance?: string;
+  max_content?: number;
+  max_average?: number;
+}
+
+/** The side data fields ffprobe is asked for, stream's and frame's (-show_entries). */
+export const colorSideDataFields =
+  'side_data_type,rotation,red_x,red_y,green_x,green_y,blue_x,blue_y,white_point_x,white_point_y,min_luminance,max_luminance,max_content,max_average';
 
 interface FfprobeJson {
   streams?: {
@@ -60,7 +85,11 @@ interface FfprobeJson {
     start_time?: string;
     duration?: string;
     tags?: { DURATION?: string };
-    side_data_list?: { rotation?: number }[];
+    color_range?: string;
+    color_space?: string;
+    color_transfer?: string;
+    color_primaries?: string;
+    side_data_list?: SideData[];
   }[];
   format?: { format_name?: string; start_time?: string; bit_rate?: string };
   packets?: { pts?: number; dts?: number; duration?: number; flags?: string; size?: string }[];
@@ -114,6 +143,7 @@ export function readProbeOutput(text: string, failure: string, sniffed: string |
         durationTag: stream.tags?.DURATION,
       },
       bitRate: Number(out.format.bit_rate ?? 0) || 0,
+      color: colorOf(stream),
     },
     packets: (out.packets ?? []).map((p) => ({
       pts: optionalBig(p.pts),
@@ -139,8 +169,72 @@ export function declaredEndTime(stream: WasmStreamInfo, originSeconds: number): 
   return tag === null ? 0 : Number(tag[1]) * 3600 + Number(tag[2]) * 60 + Number(tag[3]);
 }
 
+/** Names FFmpeg gives an unspecified matrix, primaries or transfer (av_color_*_name). */
+const unspecified = new Set(['unknown', 'unspecified', 'reserved']);
+
+function colorName(name: string | undefined): string | null {
+  return name === undefined || unspecified.has(name) ? null : name;
+}
+
+function colorOf(stream: NonNullable<FfprobeJson['streams']>[number]): VideoColor {
+  const range = stream.color_range === 'tv' ? 'limited' : stream.color_range === 'pc' ? 'full' : null;
+  return withSideData(
+    {
+      matrix: colorName(stream.color_space),
+      primaries: colorName(stream.color_primaries),
+      transfer: colorName(stream.color_transfer),
+      range,
+      masteringDisplay: null,
+      contentLight: null,
+    },
+    stream.side_data_list,
+  );
+}
+
+/** Whether the transfer is PQ or HLG and no static metadata was found yet (Decoder::lacksHdrMetadata). */
+export function lacksHdrMetadata(color: VideoColor): boolean {
+  const hdr = color.transfer === 'smpte2084' || color.transfer === 'arib-std-b67';
+  return hdr && color.masteringDisplay === null && color.contentLight === null;
+}
+
+/** `color` with what it lacks taken from ffprobe's first frame (`-show_frames -read_intervals %+#1`). */
+export function firstFrameColor(color: VideoColor, text: string): VideoColor {
+  let frames: { side_data_list?: SideData[] }[] | undefined;
+  try {
+    frames = (JSON.parse(text) as { frames?: { side_data_list?: SideData[] }[] }).frames;
+  } catch {
+    return color;
+  }
+  return withSideData(color, frames?.[0]?.side_data_list);
+}
+
+function withSideData(color: VideoColor, sideData: SideData[] | undefined): VideoColor {
+  const out = { ...color };
+  for (const d of sideData ?? []) {
+    if (d.side_data_type === 'Mastering display metadata' && out.masteringDisplay === null) {
+      out.masteringDisplay = {
+        red: [fraction(d.red_x), fraction(d.red_y)],
+        green: [fraction(d.green_x), fraction(d.green_y)],
+        blue: [fraction(d.blue_x), fraction(d.blue_y)],
+        whitePoint: [fraction(d.white_point_x), fraction(d.white_point_y)],
+        minLuminance: fraction(d.min_luminance),
+        maxLuminance: fraction(d.max_luminance),
+      };
+    } else if (d.side_data_type === 'Content light level metadata' && out.contentLight === null) {
+      out.contentLight = { maxCll: d.max_content ?? 0, maxFall: d.max_average ?? 0 };
+    }
+  }
+  return out;
+}
+
+/** ffprobe's "34000/50000" as a number; 0 when absent (as FFmpeg's av_q2d of an unset rational). */
+function fraction(text: string | undefined): number {
+  const [num, den] = (text ?? '').split('/').map(Number);
+  return den !== undefined && den !== 0 && Number.isFinite(num) && Number.isFinite(den) ? num / den : Number(text) || 0;
+}
+
 /** ffprobe prints the display matrix's counterclockwise angle; autorotate turns the picture by its negation. */
-function clockwiseRotation(sideData: { rotation?: number }[] | undefined): number {
+function clockwiseRotation(sideData: SideData[] | undefined): number {
   const ccw = sideData?.find((d) => d.rotation !== undefined)?.rotation ?? 0;
   return ((-Math.round(ccw) % 360) + 360) % 360;
 }

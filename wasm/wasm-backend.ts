@@ -130,6 +130,7 @@ async function openInput(input: BackendInput, signal: AbortSignal | undefined): 
     frameCount: timeline.frameCount,
     keyframes: timeline.keyframeTimes(),
     bitRate: stream.bitRate,
+    color: stream.color,
   };
   return { bytes, probe, timeline, info };
 }

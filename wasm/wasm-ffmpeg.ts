@@ -24,7 +24,7 @@
 import { corruptInput, internal, invalidOption, unsupportedInput, VsnapError } from '../src/errors.js';
 import { loadCore, type CoreLoader, type FfmpegCore } from './core-module.js';
 import { formatWhitelist, sniffContainer } from './container-sniff.js';
-import { readProbeOutput, type WasmProbe } from './probe-output.js';
+import { colorSideDataFields, firstFrameColor, lacksHdrMetadata, readProbeOutput, type WasmProbe } from './probe-output.js';
 import { PacketIndex, type DecodeRun } from './decode-runs.js';
 import { Timeline } from './timeline.js';
 
@@ -88,13 +88,24 @@ export class WasmFfmpeg {
       core.ffprobe(
         ...quiet, '-format_whitelist', formatWhitelist, '-select_streams', 'V:0', '-show_format', '-show_streams', '-show_packets',
         '-show_entries',
-        'format=format_name,start_time,bit_rate:stream=codec_name,pix_fmt,width,height,time_base,avg_frame_rate,has_b_frames,start_time,duration:stream_tags=DURATION:stream_side_data=rotation:packet=pts,dts,duration,flags,size',
+        'format=format_name,start_time,bit_rate:stream=codec_name,pix_fmt,width,height,time_base,avg_frame_rate,has_b_frames,start_time,duration,color_range,color_space,color_transfer,color_primaries' +
+          `:stream_tags=DURATION:stream_side_data=${colorSideDataFields}:packet=pts,dts,duration,flags,size`,
         '-of', 'json', inputPath, '-o', outputPath,
       );
       // ffprobe's return value carries no exit code; its output tells whether the input opened.
       const output = new TextDecoder().decode(takeOutput(core) ?? new Uint8Array());
       return readProbeOutput(output, failureReason(), sniffContainer(input));
     });
+    if (lacksHdrMetadata(probe.stream.color)) {
+      // HDR10's static metadata is often in the bitstream alone (SEI): the first frame's side data, in a run of its own.
+      probe.stream.color = await this.#run('probe', input, (core) => {
+        core.ffprobe(
+          ...quiet, '-format_whitelist', formatWhitelist, '-select_streams', 'V:0', '-read_intervals', '%+#1', '-show_frames',
+          '-show_entries', `frame_side_data=${colorSideDataFields}`, '-of', 'json', inputPath, '-o', outputPath,
+        );
+        return firstFrameColor(probe.stream.color, new TextDecoder().decode(takeOutput(core) ?? new Uint8Array()));
+      });
+    }
     // Kept only if the input was not replaced while the probe ran.
     if (this.#input === input) this.#probe = probe;
     return probe;

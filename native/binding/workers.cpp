@@ -94,6 +94,13 @@ void PromiseWorker::reject(const std::string& message, const std::string& code) 
 void ProbeWorker::run() {
   Decoder decoder(input_.make(), nullptr);
   decoder.scan();
+  if (decoder.lacksHdrMetadata()) {
+    // HDR10's static metadata is often in the bitstream alone (SEI): the first keyframe's side data.
+    std::shared_ptr<Work> work = decoder.plan(SamplingMode::Keyframe, {TargetTime{0, 1}}, Window{});
+    decoder.start(work, false);
+    OutputFrame first;
+    decoder.decodeNext(first);
+  }
   info_ = decoder.info();
 }
 
@@ -377,6 +384,51 @@ Napi::Value EncodeJpegWorker::result() {
 
 // ---- conversions -------------------------------------------------------------
 
+namespace {
+
+Napi::Value nameOrNull(Napi::Env env, const std::string& name) {
+  return name.empty() ? env.Null() : Napi::String::New(env, name);
+}
+
+Napi::Array pair(Napi::Env env, const double (&xy)[2]) {
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, xy[0]);
+  out.Set(1u, xy[1]);
+  return out;
+}
+
+Napi::Object colorToJs(Napi::Env env, const ColorInfo& color) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("matrix", nameOrNull(env, color.matrix));
+  out.Set("primaries", nameOrNull(env, color.primaries));
+  out.Set("transfer", nameOrNull(env, color.transfer));
+  out.Set("range", nameOrNull(env, color.range));
+  if (color.masteringDisplay) {
+    const MasteringDisplay& m = *color.masteringDisplay;
+    Napi::Object display = Napi::Object::New(env);
+    display.Set("red", pair(env, m.red));
+    display.Set("green", pair(env, m.green));
+    display.Set("blue", pair(env, m.blue));
+    display.Set("whitePoint", pair(env, m.whitePoint));
+    display.Set("minLuminance", m.minLuminance);
+    display.Set("maxLuminance", m.maxLuminance);
+    out.Set("masteringDisplay", display);
+  } else {
+    out.Set("masteringDisplay", env.Null());
+  }
+  if (color.contentLight) {
+    Napi::Object light = Napi::Object::New(env);
+    light.Set("maxCll", color.contentLight->maxCll);
+    light.Set("maxFall", color.contentLight->maxFall);
+    out.Set("contentLight", light);
+  } else {
+    out.Set("contentLight", env.Null());
+  }
+  return out;
+}
+
+}  // namespace
+
 Napi::Object videoInfoToJs(Napi::Env env, const VideoInfo& info) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("container", info.container);
@@ -404,6 +456,7 @@ Napi::Object videoInfoToJs(Napi::Env env, const VideoInfo& info) {
     out.Set("keyframes", env.Null());
   }
   out.Set("bitRate", static_cast<double>(info.bitRate));
+  out.Set("color", colorToJs(env, info.color));
   return out;
 }
 

@@ -15,6 +15,7 @@
 
 extern "C" {
 #include <libavutil/display.h>
+#include <libavutil/mastering_display_metadata.h>
 #include <libavutil/pixdesc.h>
 }
 
@@ -337,6 +338,74 @@ void Decoder::describeStream(bool probed) {
   info_.height = par->height;
   info_.rotation = rotationOf(stream_);
   info_.bitRate = format_->bit_rate > 0 || probed ? format_->bit_rate : bitRateOfSize(*format_);
+  describeColor();
+}
+
+namespace {
+
+double ratio(AVRational value) { return value.den != 0 ? av_q2d(value) : 0; }
+
+MasteringDisplay masteringDisplayOf(const AVMasteringDisplayMetadata& m) {
+  MasteringDisplay out;
+  if (m.has_primaries != 0) {
+    // FFmpeg orders the primaries red, green, blue.
+    for (int c = 0; c < 2; ++c) {
+      out.red[c] = ratio(m.display_primaries[0][c]);
+      out.green[c] = ratio(m.display_primaries[1][c]);
+      out.blue[c] = ratio(m.display_primaries[2][c]);
+      out.whitePoint[c] = ratio(m.white_point[c]);
+    }
+  }
+  if (m.has_luminance != 0) {
+    out.minLuminance = ratio(m.min_luminance);
+    out.maxLuminance = ratio(m.max_luminance);
+  }
+  return out;
+}
+
+std::string colorName(const char* name, bool unspecified) {
+  return unspecified || name == nullptr ? std::string() : std::string(name);
+}
+
+}  // namespace
+
+void Decoder::describeColor() {
+  const AVCodecParameters* par = stream_->codecpar;
+  ColorInfo& color = info_.color;
+  color.matrix = colorName(av_color_space_name(par->color_space), par->color_space == AVCOL_SPC_UNSPECIFIED);
+  color.primaries = colorName(av_color_primaries_name(par->color_primaries), par->color_primaries == AVCOL_PRI_UNSPECIFIED);
+  color.transfer = colorName(av_color_transfer_name(par->color_trc), par->color_trc == AVCOL_TRC_UNSPECIFIED);
+  color.range = par->color_range == AVCOL_RANGE_JPEG ? "full" : par->color_range == AVCOL_RANGE_MPEG ? "limited" : "";
+  size_t size = 0;
+  if (const uint8_t* data = av_stream_get_side_data(stream_, AV_PKT_DATA_MASTERING_DISPLAY_METADATA, &size);
+      data != nullptr && size >= sizeof(AVMasteringDisplayMetadata)) {
+    color.masteringDisplay = masteringDisplayOf(*reinterpret_cast<const AVMasteringDisplayMetadata*>(data));
+  }
+  if (const uint8_t* data = av_stream_get_side_data(stream_, AV_PKT_DATA_CONTENT_LIGHT_LEVEL, &size);
+      data != nullptr && size >= sizeof(AVContentLightMetadata)) {
+    const auto* light = reinterpret_cast<const AVContentLightMetadata*>(data);
+    color.contentLight = ContentLight{static_cast<int>(light->MaxCLL), static_cast<int>(light->MaxFALL)};
+  }
+}
+
+bool Decoder::lacksHdrMetadata() const {
+  const bool hdr = stream_->codecpar->color_trc == AVCOL_TRC_SMPTE2084 || stream_->codecpar->color_trc == AVCOL_TRC_ARIB_STD_B67;
+  return hdr && !info_.color.masteringDisplay && !info_.color.contentLight;
+}
+
+void Decoder::describeColorOf(const AVFrame* frame) {
+  ColorInfo& color = info_.color;
+  if (!color.masteringDisplay) {
+    if (const AVFrameSideData* data = av_frame_get_side_data(frame, AV_FRAME_DATA_MASTERING_DISPLAY_METADATA)) {
+      color.masteringDisplay = masteringDisplayOf(*reinterpret_cast<const AVMasteringDisplayMetadata*>(data->data));
+    }
+  }
+  if (!color.contentLight) {
+    if (const AVFrameSideData* data = av_frame_get_side_data(frame, AV_FRAME_DATA_CONTENT_LIGHT_LEVEL)) {
+      const auto* light = reinterpret_cast<const AVContentLightMetadata*>(data->data);
+      color.contentLight = ContentLight{static_cast<int>(light->MaxCLL), static_cast<int>(light->MaxFALL)};
+    }
+  }
 }
 
 void Decoder::describeTimes(int64_t origin, int64_t end, int32_t frameCount) {
@@ -475,6 +544,9 @@ bool Decoder::decodeNext(OutputFrame& out) {
   // from the previous call is still in frame_.
   const AVFrame* frame = target.pts == lastOutputPts_ ? frame_.get() : decodeTarget(target);
   decoded_ = frame;
+  if (lacksHdrMetadata()) {
+    describeColorOf(frame);
+  }
   lastOutputPts_ = target.pts;
   out.outputIndex = static_cast<int32_t>(cursor_);
   out.targetIndex = target.time;

@@ -69,6 +69,35 @@ namespace vsnap {
 
 class IndexPlanner;
 
+// The chromaticities of a mastering display (SMPTE ST 2086), CIE 1931 xy.
+struct MasteringDisplay {
+  double red[2] = {0, 0};
+  double green[2] = {0, 0};
+  double blue[2] = {0, 0};
+  double whitePoint[2] = {0, 0};
+  double minLuminance = 0;  // cd/m²
+  double maxLuminance = 0;  // cd/m²
+};
+
+// CTA-861.3 content light levels, in cd/m².
+struct ContentLight {
+  int maxCll = 0;
+  int maxFall = 0;
+};
+
+// How the video's samples map to colour: FFmpeg's names of its matrix,
+// primaries and transfer (empty where the stream leaves them unspecified),
+// its range, and the HDR static metadata the container or the first
+// frame's side data (SEI) carries.
+struct ColorInfo {
+  std::string matrix;
+  std::string primaries;
+  std::string transfer;
+  std::string range;  // "limited", "full" or empty
+  std::optional<MasteringDisplay> masteringDisplay;
+  std::optional<ContentLight> contentLight;
+};
+
 struct VideoInfo {
   std::string container;
   std::string codec;
@@ -88,6 +117,7 @@ struct VideoInfo {
   bool scanned = false;
   std::vector<double> keyframes;
   int64_t bitRate = 0;
+  ColorInfo color;
 };
 
 // How a plan may learn the stream's times; see the header comment.
@@ -283,6 +313,10 @@ class Decoder {
   // next() in two steps: decodes the next output and keeps it in the
   // decoder (false when no segment is left)...
   bool decodeNext(OutputFrame& out);
+  // Whether the stream's transfer is PQ or HLG and neither the container
+  // nor a decoded frame has given its static metadata yet: probing then
+  // decodes the first frame, whose side data (SEI) may carry it.
+  bool lacksHdrMetadata() const;
   // ... then converts it whole, as next() does, or a band of rows at a time
   // (RgbBands), which gives the same bytes without a frame-sized buffer.
   void convertDecoded(uint8_t* rgb, size_t capacity);
@@ -375,6 +409,10 @@ class Decoder {
   // The work's geometry, with the coded size filled in where it scales nothing.
   OutputGeometry geometry() const;
   RgbBands bandsOf(const AVFrame* frame);
+  // info_.color from the stream's parameters and the container's side data.
+  void describeColor();
+  // Fills what info_.color lacks of the HDR static metadata from `frame`'s side data.
+  void describeColorOf(const AVFrame* frame);
   void throwIfCancelled() const;
   // A decode call's result: throws LimitExceeded when the codec was refused
   // a frame over work_->maxPixels, else CorruptInput when `ret` < 0.

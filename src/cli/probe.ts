@@ -44,10 +44,29 @@ function describe(info: VideoInfo): string {
     ['frames', String(info.frameCount)],
     ['keyframes', keyframes.length === 0 ? '0' : `${info.keyframes.length} at ${keyframes.join(', ')} s`],
     ['bit rate', `${Math.round(info.bitRate / 1000)} kb/s`],
+    ['colour', colour(info.color)],
     ['backend', info.backend],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}\n`).join('');
+}
+
+/** "bt2020nc matrix, bt2020 primaries, smpte2084 (PQ) transfer, limited range; mastering display 0.005 to 1000 cd/m², MaxCLL 1000, MaxFALL 400". */
+function colour(color: VideoInfo['color']): string {
+  const transferNames: Record<string, string> = { smpte2084: 'smpte2084 (PQ)', 'arib-std-b67': 'arib-std-b67 (HLG)' };
+  const parts = [
+    `${color.matrix ?? 'unspecified'} matrix`,
+    `${color.primaries ?? 'unspecified'} primaries`,
+    `${color.transfer === null ? 'unspecified' : (transferNames[color.transfer] ?? color.transfer)} transfer`,
+    `${color.range ?? 'unspecified'} range`,
+  ].join(', ');
+  const hdr = [
+    ...(color.masteringDisplay === null
+      ? []
+      : [`mastering display ${Number(color.masteringDisplay.minLuminance.toFixed(4))} to ${Number(color.masteringDisplay.maxLuminance.toFixed(4))} cd/m²`]),
+    ...(color.contentLight === null ? [] : [`MaxCLL ${color.contentLight.maxCll}, MaxFALL ${color.contentLight.maxFall}`]),
+  ];
+  return hdr.length === 0 ? parts : `${parts}; ${hdr.join(', ')}`;
 }
 
 function seconds(value: number): string {

@@ -26,6 +26,31 @@ export type NativeErrorCode =
  */
 export type NativeInput = { path: string } | { url: string } | { data: Uint8Array };
 
+/**
+ * How the video's samples map to colour. `matrix`, `primaries` and
+ * `transfer` are FFmpeg's names (`bt709`, `bt2020nc`, `bt2020`,
+ * `smpte2084` for PQ, `arib-std-b67` for HLG), null where the stream leaves
+ * them unspecified; HDR static metadata comes from the container, or from
+ * the first frame's side data (SEI) where the container has none.
+ */
+export interface VideoColor {
+  matrix: string | null;
+  primaries: string | null;
+  transfer: string | null;
+  range: 'limited' | 'full' | null;
+  /** SMPTE ST 2086: the mastering display's primaries and white point (CIE 1931 xy) and luminance (cd/m²). */
+  masteringDisplay: {
+    red: [number, number];
+    green: [number, number];
+    blue: [number, number];
+    whitePoint: [number, number];
+    minLuminance: number;
+    maxLuminance: number;
+  } | null;
+  /** CTA-861.3 content light levels, cd/m²: the brightest pixel (MaxCLL) and frame average (MaxFALL). */
+  contentLight: { maxCll: number; maxFall: number } | null;
+}
+
 export interface NativeVideoInfo {
   /** FFmpeg's demuxer name, e.g. "mov,mp4,m4a,3gp,3g2,mj2" or "matroska,webm". */
   container: string;
@@ -46,6 +71,7 @@ export interface NativeVideoInfo {
   /** frame_time of every keyframe, seconds since the first displayed frame. */
   keyframes: number[];
   bitRate: number;
+  color: VideoColor;
 }
 
 /**
@@ -56,7 +82,9 @@ export interface NativeVideoInfo {
  * - where the container's header describes the video (an MP4/MOV with its
  *   index, a Matroska/WebM with its duration), the streams are not probed
  *   (that decodes the first frames), so the pixel format is not known, and
- *   is null.
+ *   is null, and so is any colour field the header leaves out (an HEVC
+ *   stream's range, say); HDR metadata that only the bitstream carries
+ *   (SEI) is not read either: probe() reads it from the first frame.
  */
 export type NativePlannedInfo = Omit<NativeVideoInfo, 'keyframes' | 'frameRate' | 'pixelFormat'> & {
   keyframes: number[] | null;
@@ -177,7 +205,7 @@ export interface NativeExtractor {
 }
 
 /** The contract version this file describes; the module reports its own in versions().binding. */
-export const bindingVersion = 12;
+export const bindingVersion = 13;
 
 export interface NativeBinding {
   versions(): { binding: number; avformat: string; avcodec: string; swscale: string };

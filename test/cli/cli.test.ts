@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fixtureNamed } from '../helpers/fixtures.js';
+import { hdr10WithMetadata, sdrTagged } from '../helpers/hdr-videos.js';
 import { canMake, fixturePath, scratchPath } from '../helpers/made-file.js';
 import { fixtureVideo } from '../helpers/fixture-videos.js';
 import { audioOnlyFiles, scratchFile, truncatedFile } from '../helpers/bad-inputs.js';
@@ -136,6 +137,18 @@ describe('vsnap probe --json', () => {
       frameCount: video.pts.length,
       keyframes: keyframeTimes(video),
     });
+  });
+});
+
+describe('vsnap probe, colour', () => {
+  it('names the matrix, primaries, transfer and range, and HDR10 metadata where the video has it', async () => {
+    const hdr = await vsnap(['probe', await fixturePath(hdr10WithMetadata)]);
+    expect(hdr.exitCode, hdr.stderr).toBe(0);
+    expect(hdr.stdout).toMatch(
+      /^colour\s+bt2020nc matrix, bt2020 primaries, smpte2084 \(PQ\) transfer, limited range; mastering display 0\.005 to 1000 cd\/m², MaxCLL 1000, MaxFALL 400$/m,
+    );
+    const sdr = await vsnap(['probe', await fixturePath(sdrTagged)]);
+    expect(sdr.stdout).toMatch(/^colour\s+bt709 matrix, bt709 primaries, bt709 transfer, limited range$/m);
   });
 });
 

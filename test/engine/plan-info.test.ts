@@ -1,10 +1,10 @@
 /**
  * What a run's plan tells of the video (`run.plan()`'s info) is what probe()
  * tells, except:
- * - the pixel format where a run skips probing the streams: an MP4/MOV or
- *   Matroska/WebM whose header describes its one video stream fully
- *   (StreamProbe in native/core/Decoder.h), where probing would decode the
- *   first frames;
+ * - the pixel format, and any colour field the header leaves out, where a
+ *   run skips probing the streams: an MP4/MOV or Matroska/WebM whose header
+ *   describes its one video stream fully (StreamProbe in
+ *   native/core/Decoder.h), where probing would decode the first frames;
  * - the keyframe list and whether the frame rate varies where it plans from
  *   an MP4/MOV index instead of a scan (index-plan.test.ts).
  */
@@ -40,12 +40,20 @@ describe.each(cases)('$name', ({ file, available }) => {
     const path = await fixturePath(file);
     const probed = await probe(path, { backend: 'native' });
     const planned = await plannedInfo(path);
-    const { pixelFormat, keyframes, frameRate, ...times } = planned;
-    const { pixelFormat: probedFormat, keyframes: allKeyframes, frameRate: probedRate, ...probedTimes } = probed;
+    const { pixelFormat, keyframes, frameRate, color, ...times } = planned;
+    const { pixelFormat: probedFormat, keyframes: allKeyframes, frameRate: probedRate, color: probedColor, ...probedTimes } = probed;
     expect(times).toEqual(probedTimes);
     expect(frameRate.average).toBe(probedRate.average);
-    if (pixelFormat === null) expect(['mov,mp4,m4a,3gp,3g2,mj2', 'matroska,webm']).toContain(probed.container);
-    else expect(pixelFormat).toBe(probedFormat);
+    if (pixelFormat === null) {
+      expect(['mov,mp4,m4a,3gp,3g2,mj2', 'matroska,webm']).toContain(probed.container);
+      // Unprobed, the colour is what the header says: each field probe()'s, or not known.
+      for (const [field, value] of Object.entries(color)) {
+        if (value !== null) expect(value, field).toEqual(probedColor[field as keyof typeof color]);
+      }
+    } else {
+      expect(pixelFormat).toBe(probedFormat);
+      expect(color).toEqual(probedColor);
+    }
     if (keyframes === null) {
       expect(probed.container).toBe('mov,mp4,m4a,3gp,3g2,mj2');
       expect(frameRate.variable).toBeNull();
