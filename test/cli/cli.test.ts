@@ -6,14 +6,13 @@
  * on stdout. Runs the build (dist/), so `npm run build` first.
  */
 
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { oneLine, runCli } from '../helpers/cli-run.js';
 import { fixtureNamed } from '../helpers/fixtures.js';
 import { hdr10WithMetadata, sdrTagged } from '../helpers/hdr-videos.js';
 import { canMake, fixturePath, scratchPath } from '../helpers/made-file.js';
@@ -21,34 +20,8 @@ import { fixtureVideo } from '../helpers/fixture-videos.js';
 import { audioOnlyFiles, scratchFile, truncatedFile } from '../helpers/bad-inputs.js';
 import { expectedOutputs, keyframeTimes, type Mode } from '../helpers/oracle.js';
 
-const execFileAsync = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const bin = join(root, 'bin', 'vsnap');
-
-interface CliResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function vsnap(args: readonly string[]): Promise<CliResult> {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8' });
-    return { exitCode: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code?: unknown; stdout?: string; stderr?: string };
-    if (typeof failed.code !== 'number') throw error;
-    return { exitCode: failed.code, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-  }
-}
-
-/** Exactly one line, ending in a newline. */
-function oneLine(text: string): string {
-  expect(text.endsWith('\n')).toBe(true);
-  const lines = text.slice(0, -1).split('\n');
-  expect(lines).toHaveLength(1);
-  return lines[0];
-}
+const vsnap = runCli;
 
 const statKeys = [
   'bytesRead', 'damagedFrames', 'decodeErrors', 'framesDecoded', 'packetsRead', 'requests', 'scanPackets', 'seekRecoveries', 'seeks',
