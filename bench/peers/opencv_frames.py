@@ -12,19 +12,13 @@ The extraction runs twice in this process and the second is timed. With
 --out, each frame is written to DIR/frame_K.rgb for the benchmark's check.
 """
 
-import argparse
-import json
 import os
-import resource
 import sys
-import time
 
 import cv2
 
-
-def cpu_seconds():
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from frames_call import run  # noqa: E402
 
 
 def extract(input_path, times, size):
@@ -43,30 +37,8 @@ def extract(input_path, times, size):
         images.append(cv2.resize(rgb, (size, size), interpolation=cv2.INTER_LANCZOS4))
         outputs.append({"frame_time": round(frame_time, 3)})
     capture.release()
-    return outputs, images
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("input")
-    parser.add_argument("--times", required=True, help="comma-separated seconds")
-    parser.add_argument("--size", required=True, type=int)
-    parser.add_argument("--out")
-    args = parser.parse_args()
-    times = [float(t) for t in args.times.split(",")]
-
-    extract(args.input, times, args.size)
-    cpu, wall = cpu_seconds(), time.perf_counter()
-    outputs, images = extract(args.input, times, args.size)
-    call = {"wall_ms": (time.perf_counter() - wall) * 1000, "cpu_ms": (cpu_seconds() - cpu) * 1000}
-    if args.out is not None:
-        os.makedirs(args.out, exist_ok=True)
-        for k, image in enumerate(images):
-            with open(os.path.join(args.out, f"frame_{k}.rgb"), "wb") as f:
-                f.write(image.tobytes())
-    json.dump({"outputs": outputs, "frames_decoded": None, "call": call}, sys.stdout)
-    sys.stdout.write("\n")
+    return outputs, images, None
 
 
 if __name__ == "__main__":
-    main()
+    run(__doc__.splitlines()[0], extract, float)

@@ -13,17 +13,15 @@ The extraction runs twice in this process and the second is timed. With
 --out, each frame is written to DIR/frame_K.rgb for the benchmark's check.
 """
 
-import argparse
-import json
 import os
 import sys
-import time
 from fractions import Fraction
 
 import av
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pyav_snapshot import Extractor, cpu_seconds  # noqa: E402
+from frames_call import run  # noqa: E402
+from pyav_snapshot import Extractor  # noqa: E402
 
 
 def extract(input_path, times, size):
@@ -37,27 +35,5 @@ def extract(input_path, times, size):
     return outputs, images, extractor.frames_decoded
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("input")
-    parser.add_argument("--times", required=True, help="comma-separated seconds")
-    parser.add_argument("--size", required=True, type=int)
-    parser.add_argument("--out")
-    args = parser.parse_args()
-    times = [Fraction(t) for t in args.times.split(",")]
-
-    extract(args.input, times, args.size)
-    cpu, wall = cpu_seconds(), time.perf_counter()
-    outputs, images, frames_decoded = extract(args.input, times, args.size)
-    call = {"wall_ms": (time.perf_counter() - wall) * 1000, "cpu_ms": (cpu_seconds() - cpu) * 1000}
-    if args.out is not None:
-        os.makedirs(args.out, exist_ok=True)
-        for k, image in enumerate(images):
-            with open(os.path.join(args.out, f"frame_{k}.rgb"), "wb") as f:
-                f.write(image.tobytes())
-    json.dump({"outputs": outputs, "frames_decoded": frames_decoded, "call": call}, sys.stdout)
-    sys.stdout.write("\n")
-
-
 if __name__ == "__main__":
-    main()
+    run(__doc__.splitlines()[0], extract, Fraction)
