@@ -1,4 +1,4 @@
-# Sourced by scripts/native-deps.sh: a Debian source package, Debian's
+# Sourced by scripts/native-deps.sh and scripts/ffmpeg-source.sh: a Debian source package, Debian's
 # patches applied, fetched with `apt-get source --download-only` into
 # $VSNAP_DEPS_SOURCE_DIR (default build/deps-source) and unpacked with
 # dpkg-source.

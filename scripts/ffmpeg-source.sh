@@ -14,6 +14,10 @@ ffmpeg_debian_version=${VSNAP_FFMPEG_VERSION:-$(dpkg-query -W -f='${source:Versi
 ffmpeg_as_root=()
 [ "$(id -u)" -eq 0 ] || ffmpeg_as_root=(sudo)
 
+# debian_source_add_deb_src, shared with the other libraries' sources.
+# shellcheck source=scripts/debian-source.sh
+source scripts/debian-source.sh
+
 ffmpeg_source_dir=${FFMPEG_SOURCE_DIR:-$PWD/build/ffmpeg-source}
 ffmpeg_upstream=${ffmpeg_debian_version#*:}
 ffmpeg_upstream=${ffmpeg_upstream%-*}
@@ -25,22 +29,7 @@ ffmpeg_fetch() {
   local orig=$source_dir/ffmpeg_$ffmpeg_upstream.orig.tar.xz
   local patches=$source_dir/ffmpeg_${ffmpeg_debian_version#*:}.debian.tar.xz
   if [ ! -f "$orig" ] || [ ! -f "$patches" ]; then
-    if ! grep -rqs '^Types: deb-src' /etc/apt/sources.list.d/ && ! grep -qs '^deb-src' /etc/apt/sources.list; then
-      echo "$name: adding deb-src entries to /etc/apt/sources.list.d/debian-src.sources"
-      "${ffmpeg_as_root[@]}" tee /etc/apt/sources.list.d/debian-src.sources >/dev/null <<'EOF'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm bookworm-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb-src
-URIs: http://deb.debian.org/debian-security
-Suites: bookworm-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
-    fi
+    debian_source_add_deb_src
     if ! apt-cache showsrc ffmpeg 2>/dev/null | grep -qx "Version: $ffmpeg_debian_version"; then
       "${ffmpeg_as_root[@]}" apt-get update -q
     fi
