@@ -31,7 +31,7 @@ import { writeSnapshotFiles, type SnapshotFilesResult } from './snapshot-files.j
 
 export { VsnapError, errorCodes, type VsnapErrorCode } from './errors.js';
 export { defaultSnapshotOptions } from './options.js';
-export type { Fit, ImageFormat, ProbeOptions, SamplingMode, SnapshotInput, SnapshotOptions } from './options.js';
+export type { Fit, ImageFormat, ProbeOptions, SamplingMode, SnapshotInput, SnapshotOptions, Tonemap } from './options.js';
 export type { SpriteCell } from './engine/sprites.js';
 export type { DecodeStats, Snapshot, SnapshotPlan, SnapshotRun } from './engine/snapshot.js';
 export type { PlannedVideoInfo, VideoInfo } from './engine/video-info.js';

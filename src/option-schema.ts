@@ -37,10 +37,12 @@ const seconds = (options: { minimum?: number; exclusiveMinimum?: number; maximum
 export const imageFormats = ['jpg', 'png', 'webp', 'raw'] as const;
 export const samplingModes = ['exact', 'keyframe'] as const;
 export const fitChoices = ['cover', 'contain', 'fill', 'inside', 'outside'] as const;
+export const tonemapChoices = ['auto', 'off'] as const;
 
 export type ImageFormat = (typeof imageFormats)[number];
 export type SamplingMode = (typeof samplingModes)[number];
 export type Fit = (typeof fitChoices)[number];
+export type Tonemap = (typeof tonemapChoices)[number];
 
 const choice = <T extends string>(choices: readonly T[], description: string, defaultValue: T) =>
   Type.Union(
@@ -165,6 +167,16 @@ export const sampleOptions = {
     expects: `one of ${fitChoices.join(', ')}`,
     cli: { flag: 'fit', placeholder: fitChoices.join('|'), parse: 'text' },
     api: { field: 'fit' },
+  },
+  tonemap: {
+    schema: choice(
+      tonemapChoices,
+      'auto: HDR video (PQ or HLG) as an SDR screen shows it, tone-mapped to BT.709, and SDR video as it is; off: no tone mapping',
+      'auto',
+    ),
+    expects: `one of ${tonemapChoices.join(', ')}`,
+    cli: { flag: 'tonemap', placeholder: tonemapChoices.join('|'), parse: 'text' },
+    api: { field: 'tonemap' },
   },
   sprite: {
     schema: spriteSchema,

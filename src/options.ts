@@ -25,10 +25,11 @@ import {
   type SampleOptionName,
   type SampleOptionValues,
   type SamplingMode,
+  type Tonemap,
 } from './option-schema.js';
 
 export { intervalRange } from './option-schema.js';
-export type { Fit, ImageFormat, SamplingMode } from './option-schema.js';
+export type { Fit, ImageFormat, SamplingMode, Tonemap } from './option-schema.js';
 export type { OptionNamer } from './engine/sampling.js';
 
 /**
@@ -75,6 +76,7 @@ export interface ResolvedSnapshotOptions {
   compression: number;
   size: SizeOptions;
   sprite: { columns: number; rows: number } | undefined;
+  tonemap: Tonemap;
   signal: AbortSignal | undefined;
   /** undefined: the loader's default ($VSNAP_BACKEND, else 'auto'). */
   backend: BackendChoice | undefined;
@@ -91,6 +93,7 @@ export const defaultSnapshotOptions = Object.freeze({
   quality: defaultOf('quality') as number,
   compression: defaultOf('compression') as number,
   fit: defaultOf('fit') as Fit,
+  tonemap: defaultOf('tonemap') as Tonemap,
   encoder: 'auto' as EncoderChoice,
 });
 
@@ -123,6 +126,7 @@ export function resolveSnapshotOptions(options: unknown, nameOf: OptionNamer = a
     compression: value('compression') ?? defaultSnapshotOptions.compression,
     size: { width: value('width'), height: value('height'), fit: value('fit') ?? defaultSnapshotOptions.fit },
     sprite,
+    tonemap: value('tonemap') ?? defaultSnapshotOptions.tonemap,
     signal: checkSignal(given.signal, nameOf('signal')),
     backend: checkBackend(given.backend, nameOf('backend')),
     limits: resolveLimits(given.limits, nameOf('limits')),

@@ -33,7 +33,7 @@ import { availableParallelism } from 'node:os';
 
 import type { Piscina } from 'piscina';
 
-import { aborted, corruptInput, fromNative, internal, type VsnapError } from '../src/errors.js';
+import { aborted, corruptInput, fromNative, internal, unsupportedInput, type VsnapError } from '../src/errors.js';
 import { loadPiscina } from '../src/piscina.js';
 import { workerFileUrl } from '../src/worker-file.js';
 import type { Backend, BackendInput, Extractor, ExtractorOptions } from '../src/engine/backend.js';
@@ -135,6 +135,21 @@ async function openInput(input: BackendInput, signal: AbortSignal | undefined): 
   return { bytes, probe, timeline, info };
 }
 
+/**
+ * The core's filters cannot tone-map as the native engine does (its
+ * `tonemap` filter has no BT.2390 EETF, and its output would differ from the
+ * native backend's): HDR video with tonemap 'auto' is refused, never
+ * returned unmapped. 'off' gives the unmapped conversion, as natively.
+ */
+function checkToneMapping(request: NativePlanRequest, info: NativeVideoInfo): void {
+  const { transfer } = info.color;
+  if (request.tonemap !== 'auto' || (transfer !== 'smpte2084' && transfer !== 'arib-std-b67')) return;
+  const name = transfer === 'smpte2084' ? 'PQ (HDR10)' : 'HLG';
+  throw unsupportedInput(
+    `This video is HDR (${name} transfer): the wasm backend cannot tone-map it to SDR. Use the native backend, or tonemap 'off' for its pictures unmapped`,
+  );
+}
+
 interface Lane {
   /** How many of this lane's runs were started. */
   started: number;
@@ -190,6 +205,7 @@ class WasmExtractor implements Extractor {
     const timeline = this.#timeline;
     const index = this.#index;
     if (timeline === undefined || index === undefined) throw internal('WasmExtractor.plan: open() first');
+    checkToneMapping(request, this.#info!);
     const targets = timeline.plan(request.mode, unpackRationals(request.targets), request.window === undefined ? undefined : windowOf(request.window));
     if (request.geometry !== undefined) {
       this.#width = request.geometry.width;

@@ -235,7 +235,7 @@ bool within(const Rect& rect, int width, int height) {
 PlanRequest PlanRequest::from(const Napi::Value& value) {
   Napi::Env env = value.Env();
   if (!value.IsObject()) {
-    throw Napi::TypeError::New(env, "plan() takes { mode, targets, window?, geometry? }");
+    throw Napi::TypeError::New(env, "plan() takes { mode, targets, window?, geometry?, tonemap? }");
   }
   Napi::Object object = value.As<Napi::Object>();
   PlanRequest request;
@@ -252,6 +252,14 @@ PlanRequest PlanRequest::from(const Napi::Value& value) {
       throw Napi::TypeError::New(env, "window must be [start, end] as two pairs");
     }
     request.window = Window{bounds[0], bounds[1], true};
+  }
+  Napi::Value tonemap = object.Get("tonemap");
+  if (!tonemap.IsUndefined()) {
+    const std::string value = tonemap.ToString().Utf8Value();
+    if (value != "auto" && value != "off") {
+      throw Napi::TypeError::New(env, "tonemap must be 'auto' or 'off'");
+    }
+    request.toneMap = value == "auto";
   }
   Napi::Value geometry = object.Get("geometry");
   if (!geometry.IsUndefined() && !geometry.IsNull()) {
@@ -274,9 +282,25 @@ void PlanWorker::run() {
   if (request_.geometry.width > 0 && !within(request_.geometry.crop, info.width, info.height)) {
     throw Error(ErrorCode::Internal, "plan: the crop is outside the coded frame");
   }
+  if (request_.toneMap && first.info().color.transfer == "smpte2084" && first.lacksHdrMetadata()) {
+    // The PQ peak tone mapping starts from is the whole run's, whichever
+    // lane decodes a frame: where the container does not carry HDR10's
+    // static metadata, the stream's first keyframe's SEI may (as x265 and
+    // phones write it). Lanes opened below copy what it learned.
+    Decoder reader(state_->input.make(), &state_->cancel, StreamProbe::WhereHeaderFallsShort);
+    reader.prepare(Planning::IndexWhereExact);
+    reader.start(reader.plan(SamplingMode::Keyframe, {TargetTime{0, 1}}, Window{}), false);
+    OutputFrame frame;
+    reader.decodeNext(frame);
+    first.adoptHdrMetadata(reader.info().color);
+  }
   std::shared_ptr<Work> work = first.plan(request_.mode, request_.times, request_.window);
   work->maxPixels = state_->maxPixels;
   work->geometry = request_.geometry;
+  work->toneMap = request_.toneMap;
+  const ColorInfo& color = first.info().color;
+  work->pqSourcePeak = pqSourcePeak(color.contentLight ? color.contentLight->maxCll : 0,
+                                    color.masteringDisplay ? color.masteringDisplay->maxLuminance : 0);
   outputCount_ = work->targets.size();
   const size_t count = std::max<size_t>(1, std::min<size_t>(state_->maxLanes, work->segmentCount()));
   lanes_.resize(count - 1);

@@ -150,6 +150,7 @@ struct PlanRequest {
   std::vector<TargetTime> times;
   Window window;
   OutputGeometry geometry;
+  bool toneMap = false;  // `tonemap: 'auto'`
 
   static PlanRequest from(const Napi::Value& value);
 };

@@ -393,6 +393,15 @@ bool Decoder::lacksHdrMetadata() const {
   return hdr && !info_.color.masteringDisplay && !info_.color.contentLight;
 }
 
+void Decoder::adoptHdrMetadata(const ColorInfo& color) {
+  if (!info_.color.masteringDisplay) {
+    info_.color.masteringDisplay = color.masteringDisplay;
+  }
+  if (!info_.color.contentLight) {
+    info_.color.contentLight = color.contentLight;
+  }
+}
+
 void Decoder::describeColorOf(const AVFrame* frame) {
   ColorInfo& color = info_.color;
   if (!color.masteringDisplay) {
@@ -575,10 +584,31 @@ RgbBands Decoder::decodedBands() {
 
 RgbBands Decoder::bandsOf(const AVFrame* frame) {
   const OutputGeometry output = geometry();
+  const ToneMapper* toneMap = toneMapperFor(frame);
   const AVFrame* source = scalesInYuv(frame) ? scaleInYuv(frame) : frame;
   Rect crop;
-  SwsContext* sws = converterFor(source, crop);
-  return RgbBands(sws, source, crop, output.width, output.height, output.place);
+  SwsContext* sws = converterFor(source, crop, toneMap != nullptr);
+  return RgbBands(sws, source, crop, output.width, output.height, output.place, toneMap);
+}
+
+const ToneMapper* Decoder::toneMapperFor(const AVFrame* frame) {
+  if (work_ == nullptr || !work_->toneMap) {
+    return nullptr;
+  }
+  const AVCodecParameters& stream = *stream_->codecpar;
+  ToneMapSettings settings;
+  if (!hdrTransferOf(frame->color_trc != AVCOL_TRC_UNSPECIFIED ? frame->color_trc : stream.color_trc, settings.transfer)) {
+    return nullptr;
+  }
+  // HDR video whose primaries are not given is BT.2020's.
+  settings.primaries = frame->color_primaries != AVCOL_PRI_UNSPECIFIED ? frame->color_primaries
+                       : stream.color_primaries != AVCOL_PRI_UNSPECIFIED ? stream.color_primaries
+                                                                         : AVCOL_PRI_BT2020;
+  settings.sourcePeak = settings.transfer == HdrTransfer::PQ ? work_->pqSourcePeak : 0;
+  if (toneMapper_ == nullptr || !(toneMapper_->settings() == settings)) {
+    toneMapper_ = std::make_unique<ToneMapper>(settings);
+  }
+  return toneMapper_.get();
 }
 
 DecodeStats Decoder::stats() const {
@@ -1087,7 +1117,7 @@ Rect Decoder::cropOf(const AVFrame* frame) const {
   return crop;
 }
 
-SwsContext* Decoder::converterFor(const AVFrame* frame, Rect& crop) {
+SwsContext* Decoder::converterFor(const AVFrame* frame, Rect& crop, bool toneMapped) {
   const auto format = static_cast<AVPixelFormat>(frame->format);
   if (av_pix_fmt_desc_get(format) == nullptr) {
     throw Error(ErrorCode::Internal, "converterFor: unknown pixel format");
@@ -1098,15 +1128,18 @@ SwsContext* Decoder::converterFor(const AVFrame* frame, Rect& crop) {
   crop = cropOf(frame);
   // Scaling to another size filters with Lanczos (sharp's default); a conversion at the coded size is as before.
   const int flags = scaled ? SWS_LANCZOS | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT : SWS_BICUBIC;
+  const AVPixelFormat rgb = toneMapped ? AV_PIX_FMT_GBRP16 : AV_PIX_FMT_RGB24;
   sws_.reset(sws_getCachedContext(sws_.release(), crop.width, crop.height, format, output.place.width,
-                                  output.place.height, AV_PIX_FMT_RGB24, flags, nullptr, nullptr, nullptr));
+                                  output.place.height, rgb, flags, nullptr, nullptr, nullptr));
   if (sws_ == nullptr) {
     throw Error(ErrorCode::Internal, std::string("sws_getCachedContext: cannot convert from ") +
                                          (av_get_pix_fmt_name(format) ? av_get_pix_fmt_name(format) : "?"));
   }
   // Use the frame's own colour matrix and range, as FFmpeg's scale filter does.
   const int fullRange = frame->color_range == AVCOL_RANGE_JPEG ? 1 : 0;
-  sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(frame->colorspace), fullRange,
+  // HDR video whose matrix is not given is BT.2020's (non-constant luminance).
+  const int matrix = toneMapped && frame->colorspace == AVCOL_SPC_UNSPECIFIED ? SWS_CS_BT2020 : frame->colorspace;
+  sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(matrix), fullRange,
                            sws_getCoefficients(SWS_CS_DEFAULT), 1, 0, 1 << 16, 1 << 16);
   return sws_.get();
 }
@@ -1184,7 +1217,8 @@ bool converts(const AVFrame* frame, const Rect& crop, int width, int height, con
 // and holds back a few rows at most (the bicubic filter's reach): the band
 // holds four slices. A scaled one goes in one slice into a band of the
 // whole image, black where `place` leaves it.
-RgbBands::RgbBands(SwsContext* sws, const AVFrame* frame, const Rect& crop, int width, int height, const Rect& place)
+RgbBands::RgbBands(SwsContext* sws, const AVFrame* frame, const Rect& crop, int width, int height, const Rect& place,
+                   const ToneMapper* toneMap)
     : sws_(sws),
       frame_(frame),
       crop_(crop),
@@ -1194,14 +1228,46 @@ RgbBands::RgbBands(SwsContext* sws, const AVFrame* frame, const Rect& crop, int 
       sliceRows_(converts(frame, crop, width, height, place) ? kSliceRows : crop.height),
       capacityRows_(converts(frame, crop, width, height, place) ? std::min(height, kSliceRows * 4) : height),
       stride_(static_cast<size_t>(FFALIGN(width, kRowAlignPixels)) * 3),
-      band_(stride_ * static_cast<size_t>(capacityRows_) + kSpareBytes) {}
+      band_(stride_ * static_cast<size_t>(capacityRows_) + kSpareBytes),
+      toneMap_(toneMap),
+      planeStride_(toneMap != nullptr ? static_cast<size_t>(FFALIGN(width, kRowAlignPixels)) * 2 : 0),
+      planeBytes_(planeStride_ * static_cast<size_t>(capacityRows_)),
+      planes_(toneMap != nullptr ? planeBytes_ * 3 + kSpareBytes : 0) {}
+
+void RgbBands::destinationsAt(ptrdiff_t row, int column, uint8_t* dst[4], int dstStride[4]) {
+  dst[3] = nullptr;
+  dstStride[3] = 0;
+  if (toneMap_ == nullptr) {
+    dst[0] = band_.data() + row * static_cast<ptrdiff_t>(stride_) + column * 3;
+    dst[1] = dst[2] = nullptr;
+    dstStride[0] = static_cast<int>(stride_);
+    dstStride[1] = dstStride[2] = 0;
+    return;
+  }
+  for (int plane = 0; plane < 3; ++plane) {
+    dst[plane] = planes_.data() + static_cast<size_t>(plane) * planeBytes_ + row * static_cast<ptrdiff_t>(planeStride_) +
+                 column * 2;
+    dstStride[plane] = static_cast<int>(planeStride_);
+  }
+}
+
+void RgbBands::toneMapRows(int count) {
+  const uint8_t* g = planes_.data();
+  const uint8_t* b = g + planeBytes_;
+  const uint8_t* r = b + planeBytes_;
+  for (int row = 0; row < count; ++row) {
+    const size_t offset = static_cast<size_t>(row) * planeStride_;
+    toneMap_->mapRow(reinterpret_cast<const uint16_t*>(g + offset), reinterpret_cast<const uint16_t*>(b + offset),
+                     reinterpret_cast<const uint16_t*>(r + offset), band_.data() + static_cast<size_t>(row) * stride_,
+                     width_);
+  }
+}
 
 RgbBand RgbBands::next() {
   const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(frame_->format));
   if (desc == nullptr) {
     throw Error(ErrorCode::Internal, "RgbBands: unknown pixel format");
   }
-  const int stride = static_cast<int>(stride_);
   if (!converts(frame_, crop_, width_, height_, place_)) {
     if (emitted_ == height_) {
       return RgbBand{};
@@ -1222,15 +1288,18 @@ RgbBand RgbBands::next() {
       const ptrdiff_t column = static_cast<ptrdiff_t>(crop_.x >> (chroma ? desc->log2_chroma_w : 0)) * step;
       slice[plane] = palette ? frame_->data[plane] : frame_->data[plane] + row + column;
     }
-    uint8_t* dst[4] = {band_.data() + static_cast<size_t>(place_.y) * stride_ + static_cast<size_t>(place_.x) * 3, nullptr,
-                       nullptr, nullptr};
-    const int dstStride[4] = {stride, 0, 0, 0};
+    uint8_t* dst[4];
+    int dstStride[4];
+    destinationsAt(place_.y, place_.x, dst, dstStride);
     const int written = sws_scale(sws_, slice, frame_->linesize, 0, crop_.height, dst, dstStride);
     if (written < 0) {
       checkAv(written, "sws_scale");
     }
     if (written != place_.height) {
       throw Error(ErrorCode::Internal, "sws_scale: gave back another number of rows than the image has");
+    }
+    if (toneMap_ != nullptr) {
+      toneMapRows(height_);
     }
     emitted_ = height_;
     return RgbBand{band_.data(), stride_, height_};
@@ -1247,8 +1316,9 @@ RgbBand RgbBands::next() {
     }
     // swscale writes output row r at dst + r * stride, counting from the
     // frame's top: aimed so, row emitted_ lands at the band's start.
-    uint8_t* dst[4] = {band_.data() - static_cast<ptrdiff_t>(emitted_) * stride, nullptr, nullptr, nullptr};
-    const int dstStride[4] = {stride, 0, 0, 0};
+    uint8_t* dst[4];
+    int dstStride[4];
+    destinationsAt(-static_cast<ptrdiff_t>(emitted_), 0, dst, dstStride);
     const int written = sws_scale(sws_, slice, frame_->linesize, fed_, sliceRows, dst, dstStride);
     fed_ += sliceRows;
     if (written < 0) {
@@ -1258,6 +1328,9 @@ RgbBand RgbBands::next() {
       throw Error(ErrorCode::Internal, "sws_scale: gave back more rows than a band holds");
     }
     if (written > 0) {
+      if (toneMap_ != nullptr) {
+        toneMapRows(written);
+      }
       emitted_ += written;
       return RgbBand{band_.data(), stride_, written};
     }

@@ -64,6 +64,7 @@
 #include "PacketChain.h"
 #include "RgbBand.h"
 #include "Timeline.h"
+#include "ToneMap.h"
 
 namespace vsnap {
 
@@ -186,6 +187,10 @@ struct Work {
   // on the declared size).
   int64_t maxPixels = 0;
   OutputGeometry geometry;
+  // Tone-map frames whose transfer is PQ or HLG (ToneMap.h), PQ from this
+  // peak (cd/m²): one for the whole run, whichever lane decodes a frame.
+  bool toneMap = false;
+  double pqSourcePeak = 1000;
   std::atomic<size_t> nextSegment{0};
   // Outputs whose sequential decode was damaged, found by any lane.
   std::atomic<int> streamDamageRecoveries{0};
@@ -252,8 +257,11 @@ class RgbBands {
   static constexpr int kSliceRows = 16;
 
   // `crop` of `frame` into `place` of an image `width` x `height`; `sws`
-  // converts (and scales) crop to place.
-  RgbBands(SwsContext* sws, const AVFrame* frame, const Rect& crop, int width, int height, const Rect& place);
+  // converts (and scales) crop to place: to RGB24, or, with `toneMap`, to
+  // 16-bit planar R'G'B' (GBRP16) that `toneMap` turns into RGB24 a row at
+  // a time.
+  RgbBands(SwsContext* sws, const AVFrame* frame, const Rect& crop, int width, int height, const Rect& place,
+           const ToneMapper* toneMap = nullptr);
   // The next rows, top to bottom; a band of 0 rows once every row was given.
   RgbBand next();
 
@@ -270,6 +278,16 @@ class RgbBands {
   int fed_ = 0;       // source rows given to swscale
   int emitted_ = 0;   // output rows it gave back
   BandMemory band_;
+  const ToneMapper* toneMap_;
+  size_t planeStride_;  // bytes a row of a 16-bit plane, padded (tone mapping only)
+  size_t planeBytes_;   // bytes a plane
+  BandMemory planes_;   // swscale's GBRP16 rows, before tone mapping
+
+  // swscale's destination: the band's row `row` (may be negative: see
+  // next()) and pixel `column`, in band_ or, tone mapping, in planes_.
+  void destinationsAt(ptrdiff_t row, int column, uint8_t* dst[4], int dstStride[4]);
+  // The first `count` rows of planes_ into band_'s, tone-mapped.
+  void toneMapRows(int count);
 };
 
 class Decoder {
@@ -317,6 +335,9 @@ class Decoder {
   // nor a decoded frame has given its static metadata yet: probing then
   // decodes the first frame, whose side data (SEI) may carry it.
   bool lacksHdrMetadata() const;
+  // Takes the HDR static metadata another decoder of the same input
+  // learned (from its first frame), where this one lacks it.
+  void adoptHdrMetadata(const ColorInfo& color);
   // ... then converts it whole, as next() does, or a band of rows at a time
   // (RgbBands), which gives the same bytes without a frame-sized buffer.
   void convertDecoded(uint8_t* rgb, size_t capacity);
@@ -397,9 +418,12 @@ class Decoder {
   bool continueInGop(const Target& target) const;
   int64_t framePts(const AVFrame* frame) const;
   void convert(const AVFrame* frame, uint8_t* rgb, size_t capacity);
-  // The swscale context that converts the crop of `frame` to RGB24 at the
-  // size of the place it goes to, and that crop.
-  SwsContext* converterFor(const AVFrame* frame, Rect& crop);
+  // The swscale context that converts the crop of `frame` to RGB24 (GBRP16
+  // where `toneMapped`) at the size of the place it goes to, and that crop.
+  SwsContext* converterFor(const AVFrame* frame, Rect& crop, bool toneMapped);
+  // The tone mapper for `frame`: null unless the work tone-maps and the
+  // frame's transfer is PQ or HLG.
+  const ToneMapper* toneMapperFor(const AVFrame* frame);
   // The rectangle of `frame` that becomes the place.
   Rect cropOf(const AVFrame* frame) const;
   // Whether `frame` is scaled in YUV before its conversion to RGB (see scaled_).
@@ -439,6 +463,7 @@ class Decoder {
   // 320-wide thumbnail cost as much as the full-size JPEG.
   SwsContextPtr scaleSws_;
   FramePtr scaled_;
+  std::unique_ptr<ToneMapper> toneMapper_;  // the last settings', kept while they last
   VideoInfo info_;
   int64_t origin_ = 0;
   // Every frame's times, after a scan; null when planned from the index.

@@ -161,6 +161,8 @@ export interface NativePlanRequest {
   targets: BigInt64Array;
   window?: BigInt64Array;
   geometry?: { width: number; height: number; crop: readonly number[]; place: readonly number[] };
+  /** auto: frames whose transfer is PQ or HLG are tone-mapped to SDR BT.709 (native/core/ToneMap.h); off (the default): none is. */
+  tonemap?: 'auto' | 'off';
 }
 
 export interface NativePlanResult {
@@ -205,7 +207,7 @@ export interface NativeExtractor {
 }
 
 /** The contract version this file describes; the module reports its own in versions().binding. */
-export const bindingVersion = 13;
+export const bindingVersion = 14;
 
 export interface NativeBinding {
   versions(): { binding: number; avformat: string; avcodec: string; swscale: string };

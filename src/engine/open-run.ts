@@ -68,6 +68,7 @@ export async function openRun(
       targets: packRationals(targets.times),
       window: targets.window === undefined ? undefined : packRationals([targets.window.start, targets.window.end]),
       geometry: codedGeometry(geometry),
+      tonemap: options.tonemap,
     }),
     signal,
   );

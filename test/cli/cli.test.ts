@@ -113,6 +113,25 @@ describe('vsnap probe --json', () => {
   });
 });
 
+describe('vsnap extract --tonemap', () => {
+  it('tone-maps HDR by default and leaves it unmapped with --tonemap off; the wasm backend refuses auto', async () => {
+    const input = await fixturePath(hdr10WithMetadata);
+    const means: number[] = [];
+    for (const flags of [[], ['--tonemap', 'off']]) {
+      const out = await scratchPath(`cli-tonemap-${flags.length}`);
+      const run = await vsnap(['extract', input, '--out', out, '--times', '0.5', '--format', 'png', ...flags]);
+      expect(run.exitCode, run.stderr).toBe(0);
+      const { channels } = await sharp(join(out, 'snapshot_0.png')).stats();
+      means.push(channels.reduce((sum, c) => sum + c.mean, 0) / channels.length);
+    }
+    // PQ read as SDR gamma is dark and grey; mapped, the SDR grade (mean about 124) is near.
+    expect(means[0]).toBeGreaterThan(means[1] + 15);
+    const wasm = await vsnap(['extract', input, '--out', await scratchPath('cli-tonemap-wasm'), '--times', '0.5', '--backend', 'wasm']);
+    expect(wasm.exitCode).toBe(1);
+    expect(wasm.stderr).toContain('VSNAP_UNSUPPORTED_INPUT');
+  });
+});
+
 describe('vsnap probe, colour', () => {
   it('names the matrix, primaries, transfer and range, and HDR10 metadata where the video has it', async () => {
     const hdr = await vsnap(['probe', await fixturePath(hdr10WithMetadata)]);

@@ -237,6 +237,7 @@ describe.concurrent('vsnap extract refuses bad flag values', () => {
     { name: '--width as text', flags: ['--width', 'wide'], names: '--width', says: 'an integer between 1 and 8192' },
     { name: '--height over the largest side', flags: ['--height', '8193'], names: '--height', says: 'an integer between 1 and 8192' },
     { name: 'an unknown --fit', flags: ['--width', '10', '--height', '10', '--fit', 'stretch'], names: '--fit', says: 'one of cover, contain, fill, inside, outside' },
+    { name: 'an unknown --tonemap', flags: ['--tonemap', 'hable'], names: '--tonemap', says: 'one of auto, off' },
     { name: '--format raw (the library only)', flags: ['--format', 'raw'], names: '--format', says: 'one of jpg, png, webp' },
     { name: '--sprite without rows', flags: ['--sprite', '10'], names: '--sprite', says: 'COLUMNSxROWS, such as 10x10, each between 1 and 100' },
     { name: '--sprite 0x5', flags: ['--sprite', '0x5'], names: '--sprite', says: 'COLUMNSxROWS' },

@@ -262,6 +262,7 @@ describe.each(['native', 'wasm'] as const)('a service on the %s backend', (backe
       { name: 'a fractional height', parameters: { height: 90.5 }, field: 'parameters.height', says: 'an integer between 1 and 8192' },
       { name: 'a height of null', parameters: { height: null }, field: 'parameters.height', says: 'an integer between 1 and 8192' },
       { name: 'an unknown fit', parameters: { width: 10, height: 10, fit: 'stretch' }, field: 'parameters.fit', says: 'one of "cover", "contain", "fill", "inside", "outside"' },
+      { name: 'an unknown tonemap', parameters: { tonemap: 'hable' }, field: 'parameters.tonemap', says: 'one of "auto", "off"' },
       { name: 'format raw (the library only)', parameters: { format: 'raw' }, field: 'parameters.format', says: 'one of "jpg", "png", "webp"' },
       { name: 'a sprite of 0 columns', parameters: { sprite: { columns: 0, rows: 1 } }, output: { type: 'oss', oss: 'oss://bucket/out' }, field: 'parameters.sprite', says: '{ columns, rows }, integers between 1 and 100' },
       { name: 'a sprite without rows', parameters: { sprite: { columns: 2 } }, output: { type: 'oss', oss: 'oss://bucket/out' }, field: 'parameters.sprite', says: '{ columns, rows }' },

@@ -28,7 +28,7 @@ describe('resolveSnapshotOptions', () => {
       limits: defaultLimits,
       nameOf: expect.any(Function),
     };
-    expect(defaultSnapshotOptions).toEqual({ interval: 1, format: 'jpg', mode: 'exact', quality: 80, compression: 3, fit: 'cover', encoder: 'auto' });
+    expect(defaultSnapshotOptions).toEqual({ interval: 1, format: 'jpg', mode: 'exact', quality: 80, compression: 3, fit: 'cover', tonemap: 'auto', encoder: 'auto' });
     expect(resolveSnapshotOptions(undefined)).toStrictEqual(defaults);
     expect(resolveSnapshotOptions({})).toStrictEqual(defaults);
   });
@@ -36,7 +36,7 @@ describe('resolveSnapshotOptions', () => {
   it('keeps valid values', () => {
     const signal = new AbortController().signal;
     const limits = { maxDuration: 60.5, maxPixels: 1000, maxTargets: 10 };
-    const options = { interval: 0.25, format: 'png', mode: 'keyframe', quality: 1, compression: 9, signal, backend: 'wasm', limits, encoder: 'inline' };
+    const options = { interval: 0.25, format: 'png', mode: 'keyframe', quality: 1, compression: 9, tonemap: 'off', signal, backend: 'wasm', limits, encoder: 'inline' };
     const { interval, ...rest } = options;
     expect(resolveSnapshotOptions(options)).toStrictEqual({
       ...rest,
@@ -98,7 +98,7 @@ describe('resolveSnapshotOptions', () => {
     const error = invalidOptionOf(() => resolveSnapshotOptions({ interval: 1, fps: 2 }));
     expect(error.option).toBe('fps');
     expect(error.message).toBe(
-      'Expected one of interval, start, end, count, times, mode, format, quality, compression, width, height, fit, sprite, ' +
+      'Expected one of interval, start, end, count, times, mode, format, quality, compression, width, height, fit, tonemap, sprite, ' +
         'signal, backend, limits, encoder for option name but received "fps"',
     );
   });
