@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 extern "C" {
 #include <libavutil/csp.h>
@@ -140,11 +141,6 @@ const AVColorPrimariesDesc& primariesOf(AVColorPrimaries id) {
   return *desc;
 }
 
-// BT.709's luminance weights, which BT.709 RGB's luminance is.
-constexpr float kLumaR = 0.2126f;
-constexpr float kLumaG = 0.7152f;
-constexpr float kLumaB = 0.0722f;
-
 }  // namespace
 
 bool hdrTransferOf(AVColorTransferCharacteristic trc, HdrTransfer& transfer) {
@@ -203,87 +199,139 @@ ToneMapper::ToneMapper(const ToneMapSettings& settings)
     sameGamut_ = sameGamut_ && std::fabs(toBt709[i] - (i % 4 == 0 ? 1 : 0)) < 1e-6;
   }
   for (int step = 0; step <= kEncodeSteps; ++step) {
-    const double s = static_cast<double>(step) / kEncodeSteps;  // sqrt(linear)
-    encode_[step] = static_cast<uint8_t>(std::lround(255 * std::pow(s, 2 / kBt1886Gamma)));
+    // The light in the middle of the step's range of floats.
+    const int32_t low = (step + kEncodeBase) << (23 - kEncodeMantissaBits);
+    const int32_t high = low + (1 << (23 - kEncodeMantissaBits));
+    float from;
+    float to;
+    std::memcpy(&from, &low, sizeof from);
+    std::memcpy(&to, &high, sizeof to);
+    const double light = std::min((static_cast<double>(from) + to) / 2, 1.0);
+    encode_[step] = static_cast<uint8_t>(std::lround(255 * std::pow(step == 0 ? 0.0 : light, 1 / kBt1886Gamma)));
   }
 }
 
+namespace {
+
+// Rows go through in chunks: the table look-ups one pixel at a time, the
+// arithmetic between them in loops the compiler vectorises (this file is
+// built with -fno-math-errno -fno-trapping-math, so that the square roots
+// and the selects below need no branch).
+constexpr int kChunk = 64;
+
+// The encode table's index of linear light c in [0, 1]: its float's
+// exponent and first kEncodeMantissaBits of mantissa, a piecewise-linear
+// log2 (steps of 2^-9, 0.2%, of the light: under 0.2 of a code value),
+// from 2^-kEncodeOctaves (code value 0.25 at gamma 2.4) up. No square root
+// or division: an integer shift and subtraction.
+#define VSNAP_INLINE inline __attribute__((always_inline))
+
+VSNAP_INLINE int32_t encodeIndex(float c) {
+  int32_t bits;
+  std::memcpy(&bits, &c, sizeof bits);
+  const int32_t index = (bits >> (23 - kEncodeMantissaBits)) - kEncodeBase;
+  return std::min(std::max(index, 0), kEncodeSteps);
+}
+
+// Linear source RGB times its gain -> BT.709, in gamut, as encode-table
+// indices (see the header comment).
+template <bool kConvert>
+VSNAP_INLINE void toBt709Indices(const float* red, const float* green, const float* blue, const float* gain, const float* m,
+                    int n, int32_t* outR, int32_t* outG, int32_t* outB) {
+  constexpr float kLumaR = 0.2126f;
+  constexpr float kLumaG = 0.7152f;
+  constexpr float kLumaB = 0.0722f;
+  for (int i = 0; i < n; ++i) {
+    float cr = red[i] * gain[i];
+    float cg = green[i] * gain[i];
+    float cb = blue[i] * gain[i];
+    // Light above SDR white (HLG highlights, PQ above its stated peak):
+    // scaled down whole, its hue kept.
+    const float fit = 1.0f / std::max(std::max(cr, std::max(cg, cb)), 1.0f);
+    cr *= fit;
+    cg *= fit;
+    cb *= fit;
+    if (kConvert) {
+      const float nr = m[0] * cr + m[1] * cg + m[2] * cb;
+      const float ng = m[3] * cr + m[4] * cg + m[5] * cb;
+      const float nb = m[6] * cr + m[7] * cg + m[8] * cb;
+      cr = nr;
+      cg = ng;
+      cb = nb;
+    }
+    // Toward the grey of the same luminance, just far enough to fit.
+    const float y = std::min(std::max(kLumaR * cr + kLumaG * cg + kLumaB * cb, 0.0f), 1.0f);
+    const float low = std::min(cr, std::min(cg, cb));
+    const float high = std::max(cr, std::max(cg, cb));
+    const float towardLow = low < 0.0f ? y / (y - low) : 1.0f;
+    const float towardHigh = high > 1.0f ? (1.0f - y) / (high - y) : 1.0f;
+    const float t = std::min(towardLow, towardHigh);
+    cr = std::min(std::max(y + t * (cr - y), 0.0f), 1.0f);
+    cg = std::min(std::max(y + t * (cg - y), 0.0f), 1.0f);
+    cb = std::min(std::max(y + t * (cb - y), 0.0f), 1.0f);
+    outR[i] = encodeIndex(cr);
+    outG[i] = encodeIndex(cg);
+    outB[i] = encodeIndex(cb);
+  }
+}
+
+}  // namespace
+
+// Built twice, for AVX2 (8 lanes, gathers) and for any x86-64 (SSE2), the
+// one the CPU has picked at load time. Without contracted multiply-adds
+// (-ffp-contract=off) both round every operation alike: the same bytes on
+// every CPU.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
 void ToneMapper::mapRow(const uint16_t* g, const uint16_t* b, const uint16_t* r, uint8_t* rgb, int width) const {
-  // In chunks: the table look-ups one pixel at a time, the arithmetic
-  // between them in loops the compiler vectorises.
-  constexpr int kChunk = 64;
   alignas(32) float red[kChunk];
   alignas(32) float green[kChunk];
   alignas(32) float blue[kChunk];
   alignas(32) float gain[kChunk];
-  alignas(32) int32_t index[kChunk * 3];
+  alignas(32) int32_t indexR[kChunk];
+  alignas(32) int32_t indexG[kChunk];
+  alignas(32) int32_t indexB[kChunk];
   const bool pq = settings_.transfer == HdrTransfer::PQ;
   const float* linear = linear_.data();
   const float* gains = gain_.data();
   const uint8_t* encode = encode_.data();
   for (int x0 = 0; x0 < width; x0 += kChunk) {
     const int n = std::min(kChunk, width - x0);
+    const uint16_t* cr = r + x0;
+    const uint16_t* cg = g + x0;
+    const uint16_t* cb = b + x0;
     for (int i = 0; i < n; ++i) {
-      red[i] = linear[r[x0 + i]];
-      green[i] = linear[g[x0 + i]];
-      blue[i] = linear[b[x0 + i]];
+      red[i] = linear[cr[i]];
+      green[i] = linear[cg[i]];
+      blue[i] = linear[cb[i]];
     }
     if (pq) {
       // The EETF's gain for the brightest channel: PQ is monotonic, so the
       // largest code value is the largest light.
       for (int i = 0; i < n; ++i) {
-        const int top = std::max(r[x0 + i], std::max(g[x0 + i], b[x0 + i]));
-        gain[i] = gains[(top + 8) >> 4];
+        gain[i] = gains[(std::max(cr[i], std::max(cg[i], cb[i])) + 8) >> 4];
       }
     } else {
+      // The OOTF's gain from the scene luminance, by its square root.
       for (int i = 0; i < n; ++i) {
         const float ys = sourceLuma_[0] * red[i] + sourceLuma_[1] * green[i] + sourceLuma_[2] * blue[i];
-        index[i] = static_cast<int32_t>(std::sqrt(std::max(ys, 0.0f)) * kGainSteps + 0.5f);
+        indexR[i] = std::min(static_cast<int32_t>(std::sqrt(std::max(ys, 0.0f)) * kGainSteps + 0.5f), kGainSteps);
       }
       for (int i = 0; i < n; ++i) {
-        gain[i] = gains[std::min(index[i], kGainSteps)];
+        gain[i] = gains[indexR[i]];
       }
     }
-    for (int i = 0; i < n; ++i) {
-      float cr = red[i] * gain[i];
-      float cg = green[i] * gain[i];
-      float cb = blue[i] * gain[i];
-      // Light above SDR white (HLG highlights, PQ above its stated peak):
-      // scaled down whole, its hue kept.
-      const float top = std::max(cr, std::max(cg, cb));
-      const float fit = top > 1.0f ? 1.0f / top : 1.0f;
-      cr *= fit;
-      cg *= fit;
-      cb *= fit;
-      if (!sameGamut_) {
-        const float nr = toBt709_[0] * cr + toBt709_[1] * cg + toBt709_[2] * cb;
-        const float ng = toBt709_[3] * cr + toBt709_[4] * cg + toBt709_[5] * cb;
-        const float nb = toBt709_[6] * cr + toBt709_[7] * cg + toBt709_[8] * cb;
-        cr = nr;
-        cg = ng;
-        cb = nb;
-      }
-      // Toward the grey of the same luminance, just far enough to fit.
-      const float y = std::clamp(kLumaR * cr + kLumaG * cg + kLumaB * cb, 0.0f, 1.0f);
-      const float low = std::min(cr, std::min(cg, cb));
-      const float high = std::max(cr, std::max(cg, cb));
-      float t = 1.0f;
-      if (low < 0.0f) {
-        t = std::min(t, y / (y - low));
-      }
-      if (high > 1.0f) {
-        t = std::min(t, (1.0f - y) / (high - y));
-      }
-      cr = std::clamp(y + t * (cr - y), 0.0f, 1.0f);
-      cg = std::clamp(y + t * (cg - y), 0.0f, 1.0f);
-      cb = std::clamp(y + t * (cb - y), 0.0f, 1.0f);
-      index[i * 3] = static_cast<int32_t>(std::sqrt(cr) * kEncodeSteps + 0.5f);
-      index[i * 3 + 1] = static_cast<int32_t>(std::sqrt(cg) * kEncodeSteps + 0.5f);
-      index[i * 3 + 2] = static_cast<int32_t>(std::sqrt(cb) * kEncodeSteps + 0.5f);
+    if (sameGamut_) {
+      toBt709Indices<false>(red, green, blue, gain, toBt709_.data(), n, indexR, indexG, indexB);
+    } else {
+      toBt709Indices<true>(red, green, blue, gain, toBt709_.data(), n, indexR, indexG, indexB);
     }
     uint8_t* out = rgb + static_cast<size_t>(x0) * 3;
-    for (int i = 0; i < n * 3; ++i) {
-      out[i] = encode[index[i]];
+    for (int i = 0; i < n; ++i) {
+      out[3 * i] = encode[indexR[i]];
+      out[3 * i + 1] = encode[indexG[i]];
+      out[3 * i + 2] = encode[indexB[i]];
     }
   }
 }

@@ -24,11 +24,12 @@
 //       show is moved toward the grey of its own luminance, just far enough
 //       to fit (luminance and hue kept, saturation reduced), never clipped
 //       channel by channel (which shifts hue and bands saturated gradients).
-//   8 bits  linear -> BT.1886 through a table indexed by the square root of
-//       linear light in 16384 steps, rounded to the nearest code value (off
-//       by less than 0.05 of one): no banding beyond 8 bits' own.
+//   8 bits  linear -> BT.1886 through a table indexed by the light's float
+//       bits (a piecewise-linear log2, steps of 0.2% of the light, under 0.2
+//       of a code value), rounded to the nearest code value: no banding
+//       beyond 8 bits' own.
 //
-// Tables make the per-pixel work loads, multiplies and one square root:
+// Tables make the per-pixel work loads, multiplies and selects:
 // building a ToneMapper takes about a millisecond, so a Decoder keeps one
 // for as long as the settings stay the same.
 #pragma once
@@ -42,6 +43,14 @@ extern "C" {
 }
 
 namespace vsnap {
+
+constexpr int kGainSteps = 4096;  // PQ gain and HLG OOTF tables
+// The encode table: linear light by its float's exponent and first 9 bits
+// of mantissa, over 24 octaves below 1.0 (ToneMap.cpp, encodeIndex).
+constexpr int kEncodeMantissaBits = 9;
+constexpr int kEncodeOctaves = 24;
+constexpr int kEncodeSteps = kEncodeOctaves << kEncodeMantissaBits;  // index of 1.0
+constexpr int kEncodeBase = (127 - kEncodeOctaves) << kEncodeMantissaBits;  // float bits >> 14 of 2^-24
 
 enum class HdrTransfer { PQ, HLG };
 
@@ -71,8 +80,6 @@ class ToneMapper {
   void mapRow(const uint16_t* g, const uint16_t* b, const uint16_t* r, uint8_t* rgb, int width) const;
 
  private:
-  static constexpr int kGainSteps = 4096;     // PQ gain and HLG OOTF tables
-  static constexpr int kEncodeSteps = 16384;  // sqrt(linear) -> code value
 
   ToneMapSettings settings_;
   std::vector<float> linear_;  // 16-bit code -> PQ: light / 100 cd/m²; HLG: scene light
@@ -80,7 +87,7 @@ class ToneMapper {
   std::array<float, 3> sourceLuma_{};  // luminance of the source primaries' R, G, B
   std::array<float, 9> toBt709_{};     // linear source RGB -> linear BT.709 RGB, rows
   bool sameGamut_ = false;
-  std::vector<uint8_t> encode_;  // sqrt(linear BT.709) * kEncodeSteps -> BT.1886 code value
+  std::vector<uint8_t> encode_;  // encodeIndex(linear BT.709) -> BT.1886 code value
 };
 
 }  // namespace vsnap
