@@ -30,6 +30,7 @@
 // machine falls on all of them; each figure is the median of its runs.
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { hdrRatios, hdrTable } from './hdr.mjs';
 import { psnr } from './images.mjs';
 import { formatCommand, run, runMeasured } from './process.mjs';
 import { describeVideo, ensureVideo, probeTimeline } from './video.mjs';
@@ -197,8 +198,8 @@ async function sheetPsnr(vsnapSheet, ffmpegSheet) {
   return psnr(a, b);
 }
 
-/** The ratios: model input of vsnap against each peer; thumbnails full ÷ small; sprites ffmpeg ÷ vsnap. */
-export function controlsRatios({ modelInput = [], cli = [] }, gated) {
+/** The ratios: model input of vsnap against each peer; thumbnails full ÷ small; sprites ffmpeg ÷ vsnap; HDR (hdr.mjs). */
+export function controlsRatios({ modelInput = [], cli = [], hdr }, gated) {
   const ratios = [];
   const medianOf = (list, name) => list.find((c) => c.name === name)?.medianMs;
   for (const m of modelInput) {
@@ -220,11 +221,12 @@ export function controlsRatios({ modelInput = [], cli = [] }, gated) {
       ratios.push({ name: `sprite 10×10 @ 10 s, ${mode} vs ffmpeg tile`, video: c.video, higher: true, gated, value: ffmpeg / medianOf(c.sprites, `vsnap ${mode} sprite`) });
     }
   }
+  ratios.push(...hdrRatios(hdr));
   return ratios;
 }
 
 /** The Markdown tables of the results, as docs/performance.md shows them. */
-export function controlsTables({ modelInput = [], cli = [] }) {
+export function controlsTables({ modelInput = [], cli = [], hdr }) {
   const lines = [];
   const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`;
   if (modelInput.length > 0) {
@@ -249,6 +251,7 @@ export function controlsTables({ modelInput = [], cli = [] }) {
       }
     }
   }
+  if (hdr !== undefined) lines.push('', hdrTable(hdr));
   return lines.join('\n');
 }
 

@@ -114,7 +114,8 @@ export function reportBody(r, { chart, level }) {
       + 'a vsnap library call against node-av, PyAV and OpenCV doing the same (seek, decode, scale with Lanczos), '
       + 'each timed as a second call inside its process; then, from the command line, keyframe thumbnails every 10 s at '
       + 'width 320 against full size, and 10 × 10 sprite sheets of 160-wide cells every 10 s against '
-      + '`ffmpeg -i IN -vf fps=1/10,scale=160:-1,tile=10x10 OUT%d.jpg`. Each case is checked before it is timed '
+      + '`ffmpeg -i IN -vf fps=1/10,scale=160:-1,tile=10x10 OUT%d.jpg`; and HDR10 tone-mapped against the same content as SDR '
+      + '(bench/lib/hdr.mjs). Each case is checked before it is timed '
       + `(bench/lib/controls.mjs). \`${r.controls.command}\`, ${r.controls.seconds} s, median of ${r.controls.runs} runs.`, '');
     lines.push(controlsTables(r.controls), '');
   }
