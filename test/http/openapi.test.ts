@@ -165,10 +165,11 @@ describe('the OpenAPI document', () => {
     expect(parameters.mode).toMatchObject({ anyOf: literals('exact', 'keyframe'), default: defaultSnapshotParameters.mode });
     // vsnap's extensions, each as the options table defines it; quality and compression are not the API's.
     expect(Object.keys(parameters).sort()).toEqual(['interval', 'format', 'mode', ...apiExtensionNames].sort());
-    expect(apiExtensionNames).toEqual(['start', 'end', 'count', 'times', 'width', 'height', 'fit', 'sprite']);
+    expect(apiExtensionNames).toEqual(['start', 'end', 'count', 'times', 'width', 'height', 'fit', 'tonemap', 'sprite']);
     expect(parameters.count).toMatchObject({ type: 'integer', minimum: 1 });
     expect(parameters.times).toMatchObject({ type: 'array', minItems: 1, items: { type: 'number', minimum: 0 } });
     expect(parameters.fit).toMatchObject({ anyOf: literals('cover', 'contain', 'fill', 'inside', 'outside') });
+    expect(parameters.tonemap).toMatchObject({ anyOf: literals('auto', 'off'), default: 'auto' });
     expect(parameters.sprite).toMatchObject({ type: 'object', required: ['columns', 'rows'], additionalProperties: false });
     // TypeBox's symbol keys do not reach the document.
     for (const schema of Object.values(parameters)) expect(Object.getOwnPropertySymbols(schema)).toEqual([]);
