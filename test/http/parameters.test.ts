@@ -6,7 +6,8 @@
  * the size rule's size (by PSNR against the ffmpeg CLI's decode resized by
  * sharp), a sprite writes its sheets and thumbnails.vtt to oss and points
  * each item at its cell; a request without the new fields gets the seed's
- * answer exactly; every bad value is a 400 InvalidParameter envelope naming
+ * answer exactly; HDR video is tone-mapped as the library maps it unless
+ * parameters.tonemap is "off"; every bad value is a 400 InvalidParameter envelope naming
  * `parameters.<field>`, values the video cannot answer (a start past its
  * end) included.
  */
@@ -15,11 +16,14 @@ import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { snapshot } from '../../src/index.js';
+
 import { type Deployment, startDeployment } from '../helpers/deployment.js';
 import { fixtureVideo } from '../helpers/fixture-videos.js';
 import { fixtureNamed } from '../helpers/fixtures.js';
+import { hlg } from '../helpers/hdr-videos.js';
 import { fixturePath } from '../helpers/made-file.js';
-import { decodeImage, expectedOutputs, type Mode, type ProbedVideo } from '../helpers/oracle.js';
+import { decodeImage, expectedOutputs, psnr, type Mode, type ProbedVideo } from '../helpers/oracle.js';
 import { expectedSamples, windowEndSeconds, type SamplingSpec } from '../helpers/sampling-oracle.js';
 import type { ApiResponse, Service } from '../helpers/service.js';
 import { testKeys } from '../helpers/service-keys.js';
@@ -207,6 +211,25 @@ describe.each(['native', 'wasm'] as const)('a service on the %s backend', (backe
     }
     const track = (await deployment.readObject(`${prefix}/thumbnails.vtt`)).toString('utf8');
     expectTrack(track, expected.map((e, k) => ({ targetTime: e.targetTime, reference: references[k] })), windowEndSeconds(video, c.sampling));
+  });
+
+  it.runIf(backend === 'native')('tone-maps HDR video as the library does, and leaves it unmapped with parameters.tonemap "off"', async () => {
+    const input = await deployment.putObject('bucket', 'hdr-hlg.mp4', await fixturePath(hlg));
+    const images = async (parameters: Record<string, unknown>) => {
+      const response = await snapshotRequest('sync', { input: { oss: input }, parameters, output: { type: 'base64' } });
+      expect(response.status, response.text).toBe(200);
+      const data = (response.body.result as { data: Item[] }).data;
+      return Promise.all(data.map(async (item) => (await decodeImage(Buffer.from(item.content!, 'base64'))).pixels));
+    };
+    for (const tonemap of ['auto', 'off'] as const) {
+      const served = await images(tonemap === 'auto' ? { interval: 1 } : { interval: 1, tonemap });
+      const library: Buffer[] = [];
+      for await (const image of snapshot(await fixturePath(hlg), { interval: 1, tonemap, backend: 'native' })) library.push((await decodeImage(image.data)).pixels);
+      expect(served.length).toBe(library.length);
+      for (const [k, pixels] of served.entries()) expect(psnr(pixels, library[k])).toBeGreaterThan(45);
+    }
+    const [mapped, unmapped] = [await images({ interval: 1 }), await images({ interval: 1, tonemap: 'off' })];
+    expect(psnr(mapped[0], unmapped[0])).toBeLessThan(25);
   });
 
   it("answers a request without the new fields exactly as the seed: today's frames, the seed's item fields, full-size JPEG", async () => {

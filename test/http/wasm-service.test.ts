@@ -1,7 +1,8 @@
 /**
  * `vsnap serve` configured for the wasm backend (config value `backend`):
  * it says so in its log and on /health, its worker processes decode with
- * wasm (a codec only the native backend reads fails there), and a sync
+ * wasm (a codec only the native backend reads fails there; HDR video, which
+ * it cannot tone-map, unless parameters.tonemap is "off"), and a sync
  * request gives the frames the library gives.
  */
 
@@ -11,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shutdown, snapshot } from '../../src/index.js';
 import { type Deployment, startDeployment } from '../helpers/deployment.js';
 import { fixtureNamed } from '../helpers/fixtures.js';
+import { hlg } from '../helpers/hdr-videos.js';
 import { canMake, fixturePath } from '../helpers/made-file.js';
 import { dataUri, type Service } from '../helpers/service.js';
 import { testKeys } from '../helpers/service-keys.js';
@@ -63,5 +65,19 @@ describe('a service on the wasm backend', () => {
     expect(response.status, response.text).toBe(400);
     expect(response.body.code).toBe('InvalidParameter');
     expect(response.body.message).toMatch(/av1/i);
+  });
+
+  it('refuses HDR video it cannot tone-map, and gives it unmapped with parameters.tonemap "off"', async () => {
+    const content = dataUri(await readFile(await fixturePath(hlg)));
+    const refused = await service.request('POST', service.apiPath('sync'), { key, body: { input: { content }, output: { type: 'base64' } } });
+    expect(refused.status, refused.text).toBe(400);
+    expect(refused.body.code).toBe('InvalidParameter');
+    expect(refused.body.message).toMatch(/HDR .*tone-map/);
+    const unmapped = await service.request('POST', service.apiPath('sync'), {
+      key,
+      body: { input: { content }, parameters: { tonemap: 'off' }, output: { type: 'base64' } },
+    });
+    expect(unmapped.status, unmapped.text).toBe(200);
+    expect((unmapped.body.result as { data: unknown[] }).data).toHaveLength(2);
   });
 });
