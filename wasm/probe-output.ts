@@ -65,13 +65,17 @@ interface SideData {
   white_point_y?: string;
   min_luminance?: string;
   max_luminance?: string;
+  dv_profile?: number;
+  dv_level?: number;
+  dv_bl_signal_compatibility_id?: number;
   max_content?: number;
   max_average?: number;
 }
 
 /** The side data fields ffprobe is asked for, stream's and frame's (-show_entries). */
 export const colorSideDataFields =
-  'side_data_type,rotation,red_x,red_y,green_x,green_y,blue_x,blue_y,white_point_x,white_point_y,min_luminance,max_luminance,max_content,max_average';
+  'side_data_type,rotation,red_x,red_y,green_x,green_y,blue_x,blue_y,white_point_x,white_point_y,min_luminance,max_luminance,max_content,max_average,' +
+  'dv_profile,dv_level,dv_bl_signal_compatibility_id';
 
 interface FfprobeJson {
   streams?: {
@@ -186,6 +190,7 @@ function colorOf(stream: NonNullable<FfprobeJson['streams']>[number]): VideoColo
       range,
       masteringDisplay: null,
       contentLight: null,
+      dolbyVision: null,
     },
     stream.side_data_list,
   );
@@ -222,6 +227,8 @@ function withSideData(color: VideoColor, sideData: SideData[] | undefined): Vide
       };
     } else if (d.side_data_type === 'Content light level metadata' && out.contentLight === null) {
       out.contentLight = { maxCll: d.max_content ?? 0, maxFall: d.max_average ?? 0 };
+    } else if (d.side_data_type === 'DOVI configuration record' && out.dolbyVision === null) {
+      out.dolbyVision = { profile: d.dv_profile ?? 0, level: d.dv_level ?? 0, blSignalCompatibilityId: d.dv_bl_signal_compatibility_id ?? 0 };
     }
   }
   return out;

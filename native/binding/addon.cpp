@@ -71,7 +71,7 @@ std::string versionText(unsigned version) {
 // The version of the contract in src/engine/binding.ts. Raise it with every
 // change of that contract, so that a stale build is refused by the loader
 // instead of failing later in the middle of a run.
-constexpr int kBindingVersion = 14;
+constexpr int kBindingVersion = 15;
 
 // Hands the memory the C allocator holds free back to the system: glibc
 // keeps what decoders, encoders and worker threads freed in its arenas, up

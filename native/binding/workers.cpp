@@ -448,6 +448,15 @@ Napi::Object colorToJs(Napi::Env env, const ColorInfo& color) {
   } else {
     out.Set("contentLight", env.Null());
   }
+  if (color.dolbyVision) {
+    Napi::Object record = Napi::Object::New(env);
+    record.Set("profile", color.dolbyVision->profile);
+    record.Set("level", color.dolbyVision->level);
+    record.Set("blSignalCompatibilityId", color.dolbyVision->blSignalCompatibilityId);
+    out.Set("dolbyVision", record);
+  } else {
+    out.Set("dolbyVision", env.Null());
+  }
   return out;
 }
 

@@ -15,6 +15,7 @@
 
 extern "C" {
 #include <libavutil/display.h>
+#include <libavutil/dovi_meta.h>
 #include <libavutil/mastering_display_metadata.h>
 #include <libavutil/pixdesc.h>
 }
@@ -380,6 +381,11 @@ void Decoder::describeColor() {
   if (const uint8_t* data = av_stream_get_side_data(stream_, AV_PKT_DATA_MASTERING_DISPLAY_METADATA, &size);
       data != nullptr && size >= sizeof(AVMasteringDisplayMetadata)) {
     color.masteringDisplay = masteringDisplayOf(*reinterpret_cast<const AVMasteringDisplayMetadata*>(data));
+  }
+  if (const uint8_t* data = av_stream_get_side_data(stream_, AV_PKT_DATA_DOVI_CONF, &size);
+      data != nullptr && size >= sizeof(AVDOVIDecoderConfigurationRecord)) {
+    const auto* record = reinterpret_cast<const AVDOVIDecoderConfigurationRecord*>(data);
+    color.dolbyVision = DolbyVision{record->dv_profile, record->dv_level, record->dv_bl_signal_compatibility_id};
   }
   if (const uint8_t* data = av_stream_get_side_data(stream_, AV_PKT_DATA_CONTENT_LIGHT_LEVEL, &size);
       data != nullptr && size >= sizeof(AVContentLightMetadata)) {

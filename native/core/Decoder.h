@@ -90,6 +90,15 @@ struct ContentLight {
 // primaries and transfer (empty where the stream leaves them unspecified),
 // its range, and the HDR static metadata the container or the first
 // frame's side data (SEI) carries.
+// A Dolby Vision configuration record (the container's dvcC/dvvC): its
+// profile and level, and which standard the base layer is compatible with
+// (1 HDR10, 2 SDR, 4 HLG, 0 none).
+struct DolbyVision {
+  int profile = 0;
+  int level = 0;
+  int blSignalCompatibilityId = 0;
+};
+
 struct ColorInfo {
   std::string matrix;
   std::string primaries;
@@ -97,6 +106,7 @@ struct ColorInfo {
   std::string range;  // "limited", "full" or empty
   std::optional<MasteringDisplay> masteringDisplay;
   std::optional<ContentLight> contentLight;
+  std::optional<DolbyVision> dolbyVision;
 };
 
 struct VideoInfo {

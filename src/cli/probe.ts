@@ -65,6 +65,7 @@ function colour(color: VideoInfo['color']): string {
       ? []
       : [`mastering display ${Number(color.masteringDisplay.minLuminance.toFixed(4))} to ${Number(color.masteringDisplay.maxLuminance.toFixed(4))} cd/m²`]),
     ...(color.contentLight === null ? [] : [`MaxCLL ${color.contentLight.maxCll}, MaxFALL ${color.contentLight.maxFall}`]),
+    ...(color.dolbyVision === null ? [] : [`Dolby Vision profile ${color.dolbyVision.profile}.${color.dolbyVision.blSignalCompatibilityId}, level ${color.dolbyVision.level}`]),
   ];
   return hdr.length === 0 ? parts : `${parts}; ${hdr.join(', ')}`;
 }

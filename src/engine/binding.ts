@@ -49,6 +49,13 @@ export interface VideoColor {
   } | null;
   /** CTA-861.3 content light levels, cd/m²: the brightest pixel (MaxCLL) and frame average (MaxFALL). */
   contentLight: { maxCll: number; maxFall: number } | null;
+  /**
+   * The container's Dolby Vision configuration record: profile, level, and
+   * the standard its base layer is compatible with (1 HDR10, 2 SDR, 4 HLG,
+   * 0 none). vsnap shows the base layer (profile 8.4 is HLG, 8.1 HDR10) and
+   * does not apply Dolby Vision's dynamic metadata.
+   */
+  dolbyVision: { profile: number; level: number; blSignalCompatibilityId: number } | null;
 }
 
 export interface NativeVideoInfo {
@@ -207,7 +214,7 @@ export interface NativeExtractor {
 }
 
 /** The contract version this file describes; the module reports its own in versions().binding. */
-export const bindingVersion = 14;
+export const bindingVersion = 15;
 
 export interface NativeBinding {
   versions(): { binding: number; avformat: string; avcodec: string; swscale: string };

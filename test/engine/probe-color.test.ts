@@ -3,7 +3,8 @@
  * matrix, primaries, transfer and range the stream declares, as ffprobe
  * reads them, and HDR10's static metadata (mastering display, content light
  * levels) from the container or, where only the bitstream carries it, from
- * the first frame's side data, as ffprobe -show_frames reads it.
+ * the first frame's side data, as ffprobe -show_frames reads it; and a
+ * Dolby Vision configuration record.
  */
 
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,8 @@ import { probe, shutdown, type BackendName, type VideoInfo } from '../../src/ind
 import { ffprobeJson } from '../helpers/ffmpeg.js';
 import { fixtureNamed } from '../helpers/fixtures.js';
 import { hdr10WithMetadata, hlg, pqWithoutMetadata, sdrTagged } from '../helpers/hdr-videos.js';
-import { fixturePath, type MadeFile } from '../helpers/made-file.js';
+import { withDolbyVisionRecord } from '../helpers/dolby-vision.js';
+import { fixturePath, scratchPath, type MadeFile } from '../helpers/made-file.js';
 
 const backends: readonly BackendName[] = ['native', 'wasm'];
 
@@ -40,6 +42,7 @@ async function ffprobeColor(path: string): Promise<VideoInfo['color']> {
   const sideData = [...(stream.side_data_list ?? []), ...(frames.frames[0]?.side_data_list ?? [])];
   const display = sideData.find((d) => d.side_data_type === 'Mastering display metadata');
   const light = sideData.find((d) => d.side_data_type === 'Content light level metadata');
+  const dolbyVision = sideData.find((d) => d.side_data_type === 'DOVI configuration record');
   return {
     matrix: named(stream.color_space),
     primaries: named(stream.color_primaries),
@@ -57,6 +60,10 @@ async function ffprobeColor(path: string): Promise<VideoInfo['color']> {
             maxLuminance: fraction(display.max_luminance),
           },
     contentLight: light === undefined ? null : { maxCll: Number(light.max_content), maxFall: Number(light.max_average) },
+    dolbyVision:
+      dolbyVision === undefined
+        ? null
+        : { profile: Number(dolbyVision.dv_profile), level: Number(dolbyVision.dv_level), blSignalCompatibilityId: Number(dolbyVision.dv_bl_signal_compatibility_id) },
   };
 }
 
@@ -91,6 +98,14 @@ describe.each(backends)('%s backend', (backend) => {
     const path = await fixturePath(file);
     const info = await probe(path, { backend });
     expect(info.color).toEqual(await ffprobeColor(path));
-    expect(info.color).toMatchObject(expected);
+    expect(info.color).toMatchObject({ dolbyVision: null, ...expected });
+  });
+
+  it('Dolby Vision profile 8.4 (HLG-compatible, as phones record it): its configuration record, and HLG', async () => {
+    const path = await scratchPath(`dolby-vision-8.4-${backend}.mp4`);
+    await withDolbyVisionRecord(await fixturePath(hlg), path, { profile: 8, level: 4, blSignalCompatibilityId: 4 });
+    const info = await probe(path, { backend });
+    expect(info.color).toEqual(await ffprobeColor(path));
+    expect(info.color).toMatchObject({ transfer: 'arib-std-b67', dolbyVision: { profile: 8, level: 4, blSignalCompatibilityId: 4 } });
   });
 });

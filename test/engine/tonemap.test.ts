@@ -15,6 +15,7 @@
  *   grey ramps  each code value within 2 of the formulas
  *   BT.2020 green (outside BT.709)  its luminance kept (within 3%), no
  *       channel clipped into a flat band
+ *   Dolby Vision 8.4  the HLG it carries
  *   rotation, sizes, lanes  the same mapping
  *   SDR input  byte for byte what tonemap 'off' gives
  *   wasm  HDR with 'auto' is refused (VSNAP_UNSUPPORTED_INPUT), 'off' works
@@ -40,7 +41,8 @@ import {
   rampSize,
   sdrTagged,
 } from '../helpers/hdr-videos.js';
-import { fixturePath, type MadeFile } from '../helpers/made-file.js';
+import { withDolbyVisionRecord } from '../helpers/dolby-vision.js';
+import { fixturePath, scratchPath, type MadeFile } from '../helpers/made-file.js';
 import { psnr } from '../helpers/oracle.js';
 import { collect, failureOf } from '../helpers/snapshot-run.js';
 
@@ -204,6 +206,14 @@ describe('tonemap: HDR as a player shows it', () => {
       checked++;
     }
     expect(checked).toBeGreaterThan(50);
+  });
+
+  it('gives Dolby Vision profile 8.4 (its record, no RPU used) as the HLG it carries, byte for byte', async () => {
+    const path = await scratchPath('tonemap-dolby-vision-8.4.mp4');
+    await withDolbyVisionRecord(pathOf(hlg), path, { profile: 8, level: 4, blSignalCompatibilityId: 4 });
+    const { outputs } = await collect(path, { times, format: 'raw', backend: 'native' });
+    const plain = await images(hlg);
+    for (const [k, output] of outputs.entries()) expect(output.data.equals(plain[k])).toBe(true);
   });
 
   it('turns an HDR portrait video upright, mapped as the landscape one', async () => {
