@@ -31,7 +31,7 @@ cd "$(dirname "$0")/.."
 seconds=120
 build_only=0
 asan_ffmpeg=0
-containers=(mp4 mp4-hevc mov mkv webm-vp8 webm-vp9 webm-av1 avi avi-bframes flv flv1 ts mpg
+containers=(mp4 mp4-hevc mp4-hdr mov mkv webm-vp8 webm-vp9 webm-av1 avi avi-bframes flv flv1 ts mpg
   avi-mp3 flv-aac ts-ac3 mpg-mp2 wmv-wma ogv-vorbis)
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -105,6 +105,9 @@ seed() {
 }
 seed mp4 mp4 -c:v libx264 -bf 2 -g 5 -pix_fmt yuv420p
 seed mp4-hevc mp4 -c:v libx265 -x265-params log-level=error -g 5 -pix_fmt yuv420p
+# HDR10 (PQ, BT.2020, its static metadata in SEI): tone mapping (ToneMap.h).
+seed mp4-hdr mp4 -c:v libx265 -x265-params log-level=error:max-cll=1000,400 -g 5 -pix_fmt yuv420p10le \
+  -color_primaries bt2020 -color_trc smpte2084 -colorspace bt2020nc
 seed mov mov -c:v libx264 -g 5 -pix_fmt yuv420p -metadata:s:v rotate=90
 seed mkv mkv -c:v libx264 -bf 2 -g 5 -pix_fmt yuv420p
 seed webm-vp8 webm -c:v libvpx -g 5

@@ -10,7 +10,7 @@
 // to be used on the seeds (a dense exact plan scans). The first two make
 // JPEGs as the addon's nextJpeg does (decodeNext, then the frame to
 // libjpeg-turbo band by band, or whole when turned), the third RGB frames
-// as next() does, and sized: a crop of the frame that starts off a chroma
+// as next() does, all tone-mapping HDR frames (tonemap 'auto'), and sized: a crop of the frame that starts off a chroma
 // sample, scaled into a place with a black border (the size options' crop,
 // scale and pad, in one geometry). A
 // vsnap::Error is the expected end of damaged data; anything else (a crash,
@@ -109,6 +109,12 @@ void extract(const uint8_t* data, size_t size, vsnap::SamplingMode mode, vsnap::
     first.prepare(planning);
     std::shared_ptr<vsnap::Work> work = first.plan(mode, intervalTargets(first, interval), vsnap::Window{});
     work->maxPixels = kMaxPixels;
+    // As `tonemap: 'auto'`: frames tagged PQ or HLG (the mp4-hdr seeds, or
+    // any stream whose damaged VUI says so) go through ToneMap.
+    work->toneMap = true;
+    const vsnap::ColorInfo& color = first.info().color;
+    work->pqSourcePeak = vsnap::pqSourcePeak(color.contentLight ? color.contentLight->maxCll : 0,
+                                             color.masteringDisplay ? color.masteringDisplay->maxLuminance : 0);
     if (sized) {
       work->geometry = sizedGeometry(first.info().width, first.info().height);
     }
