@@ -7,6 +7,7 @@
  *   PQ graded within SDR (MaxCLL 100)   >= 30 dB PSNR of the SDR source
  *   PQ from a 1000 cd/m² master, or without metadata (1000 assumed): the
  *       EETF compresses the top of SDR's range, >= 24 dB; the same bytes
+ *   HLG made from SDR by BT.2100's formulas >= 30 dB
  *   HLG with SDR white at reference white >= 20 dB (zimg, which made it,
  *       sets saturated colours' light otherwise than BT.2100's OOTF); a
  *       grade with SDR white at 100 cd/m² comes out as BT.2100 shows it, darker
@@ -32,6 +33,7 @@ import {
   hlg,
   hlgDim,
   hlgBlueRamp,
+  hlgBt2100,
   hlgGreyRamp,
   hlgPortrait,
   pqGreenRamp,
@@ -134,6 +136,10 @@ describe('tonemap: HDR as a player shows it', () => {
     // luminance-based OOTF does: a saturated blue comes out 20% dimmer.
     expect(await worstPsnr(hlg)).toBeGreaterThanOrEqual(20);
     expect(await worstPsnr(hlg, { tonemap: 'off' })).toBeLessThan(await worstPsnr(hlg));
+  });
+
+  it('gives HLG made from SDR by BT.2100\'s formulas (SDR white at reference white) as its SDR source, >= 30 dB', async () => {
+    expect(await worstPsnr(hlgBt2100)).toBeGreaterThanOrEqual(30);
   });
 
   it('shows an HLG grade with SDR white at 100 cd/m² as BT.2100 does: its white 100/203 of SDR white', async () => {

@@ -5,7 +5,8 @@
  * little) in 8-bit YUV tagged BT.709, linearised with SDR white at 100 cd/m²
  * (PQ) or at HLG's reference white (203 cd/m², BT.2408), converted to BT.2020
  * primaries and encoded with the PQ (SMPTE ST 2084) or HLG (ARIB STD-B67)
- * transfer as 10-bit HEVC (x265), with HDR10 static metadata in the
+ * transfer as 10-bit HEVC (x265) (and HLG by BT.2100's formulas, in a geq
+ * expression), with HDR10 static metadata in the
  * bitstream (SEI, as x265 and phones write it) or without; the SDR source
  * itself, tagged; and ramps of known code values (lossless 4:4:4), which
  * test the transfer functions against their standards.
@@ -67,6 +68,42 @@ export const pqWithoutMetadata = hdr('hdr-pq-bare', 'smpte2084', 100, []);
 /** HLG, as phones record by default, SDR white at HLG's reference white (75%). */
 export const hlg = hdr('hdr-hlg', 'arib-std-b67', 203, []);
 
+/**
+ * HLG made from the SDR footage by BT.2100's own formulas, in a geq
+ * expression: SDR R'G'B' -> BT.1886 light, SDR white at 203 cd/m² on a 1000
+ * cd/m² display -> BT.2020 -> the inverse of the luminance-based OOTF (gamma
+ * 1.2) -> the HLG OETF. zscale's HLG (above) sets saturated colours'
+ * light otherwise.
+ */
+function bt2100HlgExpression(): string {
+  const light = (c: string) => `pow(${c}(X,Y)/65535,2.4)*0.203`;
+  const [r, g, b] = [light('r'), light('g'), light('b')];
+  const toBt2020 = [
+    `st(0,0.6274*${r}+0.3293*${g}+0.0433*${b})`,
+    `st(1,0.0691*${r}+0.9195*${g}+0.0114*${b})`,
+    `st(2,0.0164*${r}+0.0880*${g}+0.8956*${b})`,
+    // Ys^(1 - gamma) with Ys = Yd^(1/gamma): the inverse OOTF's gain.
+    'st(3,pow(max(0.2627*ld(0)+0.6780*ld(1)+0.0593*ld(2),1e-12),-0.2/1.2))',
+  ].join(';');
+  const oetf = (k: number) =>
+    `st(4,ld(${k})*ld(3));65535*if(lte(ld(4),1/12),sqrt(3*ld(4)),0.17883277*log(max(12*ld(4)-0.28466892,1e-12))+0.55991073)`;
+  return `geq=r='${toBt2020};${oetf(0)}':g='${toBt2020};${oetf(1)}':b='${toBt2020};${oetf(2)}'`;
+}
+
+export const hlgBt2100: MadeFile = {
+  name: 'hdr-hlg-bt2100',
+  ext: 'mp4',
+  encoder: 'libx265',
+  encode: [
+    ...source,
+    '-vf',
+    [sdrTags, 'format=gbrp16le', bt2100HlgExpression(), 'setparams=color_primaries=bt2020:color_trc=arib-std-b67',
+      'zscale=matrix=bt2020nc:range=tv', 'format=yuv420p10le'].join(','),
+    ...x265('arib-std-b67', ['crf=12', ...gop]),
+    ...hdrTags('arib-std-b67'),
+  ],
+};
+
 /** HLG made with SDR white at 100 cd/m² on its 1000 cd/m² display (zscale's npl=100): a darker grade. */
 export const hlgDim = hdr('hdr-hlg-dim', 'arib-std-b67', 100, []);
 
@@ -121,5 +158,5 @@ export const hlgBlueRamp = ramp('ramp-hlg-blue', 'arib-std-b67', 'b', []);
 
 /** Every file above, for the global setup to make once per run. */
 export const hdrVideos: readonly MadeFile[] = [
-  hdr10WithMetadata, pqMaxCll100, pqWithoutMetadata, hlg, hlgDim, hlgPortrait, sdrTagged, pqGreyRamp, pqGreenRamp, hlgGreyRamp, hlgBlueRamp,
+  hdr10WithMetadata, pqMaxCll100, pqWithoutMetadata, hlg, hlgBt2100, hlgDim, hlgPortrait, sdrTagged, pqGreyRamp, pqGreenRamp, hlgGreyRamp, hlgBlueRamp,
 ];
