@@ -8,13 +8,14 @@
  */
 
 import { nativeEncoder, sharpEncoders, type Encoder, type EncoderChoice } from '../encode/encoders.js';
-import { invalidOption } from '../errors.js';
+import { invalidOption, unsupportedInput } from '../errors.js';
 import { checkInputLimits } from '../limits.js';
 import { defaultCellWidth } from '../option-schema.js';
 import type { ImageFormat, ResolvedSnapshotOptions } from '../options.js';
 import { raceAbort } from './abort.js';
 import type { Backend, BackendInput, Extractor } from './backend.js';
 import { outputGeometry, type Geometry, type SizeOptions } from './geometry.js';
+import type { NativePlannedInfo } from './binding.js';
 import { loadBackend } from './loader.js';
 import { packRationals, planTargets, seconds } from './sampling.js';
 import { rotatedSize, toVideoInfo, type PlannedVideoInfo } from './video-info.js';
@@ -59,6 +60,7 @@ export async function openRun(
   onExtractor(extractor);
   const opened = await raceAbort(extractor.open(), signal);
   checkInputLimits(opened.info, limits);
+  if (options.tonemap === 'auto') checkToneMappable(opened.info);
   const targets = planTargets(options.sampling, { ticks: opened.durationTicks, timeBase: opened.timeBase }, limits.maxTargets, nameOf);
   const geometry = outputGeometry(opened.info.width, opened.info.height, opened.info.rotation, sizeOf(options));
   const [width, height] = geometry === undefined ? rotatedSize(opened.info.width, opened.info.height, opened.info.rotation) : [geometry.width, geometry.height];
@@ -87,6 +89,21 @@ export async function openRun(
     targetTimes: targets.times.map(seconds),
     end: seconds(end),
   };
+}
+
+/**
+ * Dolby Vision without a base layer an ordinary player shows (compatibility
+ * 0: profile 5's IPTPQc2) decodes to colours that need Dolby's reshaping,
+ * which vsnap does not apply: with tonemap 'auto' it is refused rather than
+ * given wrong; 'off' gives its pictures as decoded.
+ */
+function checkToneMappable(info: NativePlannedInfo): void {
+  const record = info.color.dolbyVision;
+  if (record === null || record.blSignalCompatibilityId !== 0) return;
+  throw unsupportedInput(
+    `This video is Dolby Vision profile ${record.profile} without a compatible base layer: its colours need Dolby's reshaping, ` +
+      "which vsnap does not apply. Use tonemap 'off' for its pictures as decoded",
+  );
 }
 
 /** A sprite's cells are `defaultCellWidth` wide unless a size is given. */

@@ -16,7 +16,7 @@
  *   grey ramps  each code value within 2 of the formulas
  *   BT.2020 green (outside BT.709)  its luminance kept (within 3%), no
  *       channel clipped into a flat band
- *   Dolby Vision 8.4  the HLG it carries
+ *   Dolby Vision 8.4  the HLG it carries; profile 5 refused with 'auto'
  *   rotation, sizes, lanes  the same mapping
  *   SDR input  byte for byte what tonemap 'off' gives
  *   wasm  HDR with 'auto' is refused (VSNAP_UNSUPPORTED_INPUT), 'off' works
@@ -220,6 +220,17 @@ describe('tonemap: HDR as a player shows it', () => {
     const { outputs } = await collect(path, { times, format: 'raw', backend: 'native' });
     const plain = await images(hlg);
     for (const [k, output] of outputs.entries()) expect(output.data.equals(plain[k])).toBe(true);
+  });
+
+  it('refuses Dolby Vision without a compatible base layer (profile 5) with tonemap auto, on both backends, and gives it with off', async () => {
+    const path = await scratchPath('tonemap-dolby-vision-5.mp4');
+    await withDolbyVisionRecord(pathOf(hlg), path, { profile: 5, level: 4, blSignalCompatibilityId: 0 });
+    for (const backend of ['native', 'wasm'] as const) {
+      const error = await failureOf(() => collect(path, { times: [0.5], backend }));
+      expect((error as VsnapError).code).toBe('VSNAP_UNSUPPORTED_INPUT');
+      expect((error as VsnapError).message).toMatch(/Dolby Vision profile 5 .*tonemap 'off'/);
+      expect((await collect(path, { times: [0.5], backend, tonemap: 'off' })).outputs).toHaveLength(1);
+    }
   });
 
   it('turns an HDR portrait video upright, mapped as the landscape one', async () => {
