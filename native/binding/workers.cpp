@@ -91,15 +91,24 @@ void PromiseWorker::reject(const std::string& message, const std::string& code) 
 
 // ---- probe -------------------------------------------------------------------
 
+namespace {
+
+// Decodes the stream's first keyframe with `decoder` (prepared or scanned):
+// HDR10's static metadata is often in the bitstream alone (SEI), as x265
+// and phones write it, and the decoder takes it from that frame's side data.
+void readFirstKeyframeColor(Decoder& decoder) {
+  decoder.start(decoder.plan(SamplingMode::Keyframe, {TargetTime{0, 1}}, Window{}), false);
+  OutputFrame first;
+  decoder.decodeNext(first);
+}
+
+}  // namespace
+
 void ProbeWorker::run() {
   Decoder decoder(input_.make(), nullptr);
   decoder.scan();
   if (decoder.lacksHdrMetadata()) {
-    // HDR10's static metadata is often in the bitstream alone (SEI): the first keyframe's side data.
-    std::shared_ptr<Work> work = decoder.plan(SamplingMode::Keyframe, {TargetTime{0, 1}}, Window{});
-    decoder.start(work, false);
-    OutputFrame first;
-    decoder.decodeNext(first);
+    readFirstKeyframeColor(decoder);
   }
   info_ = decoder.info();
 }
@@ -285,22 +294,18 @@ void PlanWorker::run() {
   if (request_.toneMap && first.info().color.transfer == "smpte2084" && first.lacksHdrMetadata()) {
     // The PQ peak tone mapping starts from is the whole run's, whichever
     // lane decodes a frame: where the container does not carry HDR10's
-    // static metadata, the stream's first keyframe's SEI may (as x265 and
-    // phones write it). Lanes opened below copy what it learned.
+    // static metadata, the first keyframe's SEI may. Lanes opened below
+    // copy what it learned.
     Decoder reader(state_->input.make(), &state_->cancel, StreamProbe::WhereHeaderFallsShort);
     reader.prepare(Planning::IndexWhereExact);
-    reader.start(reader.plan(SamplingMode::Keyframe, {TargetTime{0, 1}}, Window{}), false);
-    OutputFrame frame;
-    reader.decodeNext(frame);
+    readFirstKeyframeColor(reader);
     first.adoptHdrMetadata(reader.info().color);
   }
   std::shared_ptr<Work> work = first.plan(request_.mode, request_.times, request_.window);
   work->maxPixels = state_->maxPixels;
   work->geometry = request_.geometry;
   work->toneMap = request_.toneMap;
-  const ColorInfo& color = first.info().color;
-  work->pqSourcePeak = pqSourcePeak(color.contentLight ? color.contentLight->maxCll : 0,
-                                    color.masteringDisplay ? color.masteringDisplay->maxLuminance : 0);
+  work->pqSourcePeak = pqSourcePeakOf(first.info().color);
   outputCount_ = work->targets.size();
   const size_t count = std::max<size_t>(1, std::min<size_t>(state_->maxLanes, work->segmentCount()));
   lanes_.resize(count - 1);

@@ -399,6 +399,11 @@ bool Decoder::lacksHdrMetadata() const {
   return hdr && !info_.color.masteringDisplay && !info_.color.contentLight;
 }
 
+double pqSourcePeakOf(const ColorInfo& color) {
+  return pqSourcePeak(color.contentLight ? color.contentLight->maxCll : 0,
+                      color.masteringDisplay ? color.masteringDisplay->maxLuminance : 0);
+}
+
 void Decoder::adoptHdrMetadata(const ColorInfo& color) {
   if (!info_.color.masteringDisplay) {
     info_.color.masteringDisplay = color.masteringDisplay;

@@ -109,6 +109,9 @@ struct ColorInfo {
   std::optional<DolbyVision> dolbyVision;
 };
 
+// ToneMap's PQ source peak (pqSourcePeak) from the stream's HDR10 metadata.
+double pqSourcePeakOf(const ColorInfo& color);
+
 struct VideoInfo {
   std::string container;
   std::string codec;

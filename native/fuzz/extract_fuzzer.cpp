@@ -112,9 +112,7 @@ void extract(const uint8_t* data, size_t size, vsnap::SamplingMode mode, vsnap::
     // As `tonemap: 'auto'`: frames tagged PQ or HLG (the mp4-hdr seeds, or
     // any stream whose damaged VUI says so) go through ToneMap.
     work->toneMap = true;
-    const vsnap::ColorInfo& color = first.info().color;
-    work->pqSourcePeak = vsnap::pqSourcePeak(color.contentLight ? color.contentLight->maxCll : 0,
-                                             color.masteringDisplay ? color.masteringDisplay->maxLuminance : 0);
+    work->pqSourcePeak = vsnap::pqSourcePeakOf(first.info().color);
     if (sized) {
       work->geometry = sizedGeometry(first.info().width, first.info().height);
     }
